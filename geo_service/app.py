@@ -1,0 +1,46 @@
+"""The application factory: `create_app(settings)`; nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from geo_service.errors import install_error_handlers
+from geo_service.services import Services
+from geo_service.settings import Settings
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app. Pass `services` to share an already-open database and index (tests, CLI)."""
+    settings = settings or (services.settings if services else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or Services.open(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.services.close()
+
+    app = FastAPI(
+        title="geo-screen 生态环境损害赔偿案件线索空间筛查",
+        version="0.1.0",
+        description=(
+            "依据《内蒙古自治区生态环境损害赔偿工作规定》（内政办发〔2025〕16号）对案件线索进行空间筛查："
+            "确定赔偿权利人、显著轻微情形的例外、责任部门、重大案件与期限，每项结论均注明条款。"
+        ),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    from geo_service.routes import include_routes
+
+    include_routes(app)
+    return app

@@ -1,0 +1,132 @@
+"""One error tree, one status map, one problem+json handler (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("geo_service")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str  # dotted path into the request, e.g. "location.geometry.coordinates"
+    message: str  # what is wrong and what to do, in the reader's terms
+
+
+class DomainError(Exception):
+    """Base of errors a caller can act on. `status` picks the HTTP status."""
+
+    status = 400
+    title = "请求有误"
+
+    def __init__(self, detail: str, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+
+
+class InvalidInput(DomainError):
+    status = 422
+    title = "输入无效"
+
+
+class InvalidGeometry(InvalidInput):
+    title = "几何图形无效"
+
+
+class UnknownCRS(InvalidInput):
+    title = "无法识别的坐标参考系"
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "未找到"
+
+
+class LayerNotFound(NotFound):
+    title = "图层不存在"
+
+
+class RuleConflict(DomainError):
+    """The request contradicts the regulation (e.g. not filing a minor case the law says to file)."""
+
+    status = 409
+    title = "与规定冲突"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "未认证"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "无权限"
+
+
+def problem(
+    status: int, title: str, detail: str, errors: Sequence[FieldError] = (), **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": [{"field": e.field, "message": e.message} for e in errors],
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_HTTP_TITLES = {
+    400: "请求有误",
+    401: "未认证",
+    403: "无权限",
+    404: "未找到",
+    405: "不支持的请求方法",
+    409: "冲突",
+    413: "请求体过大",
+    415: "不支持的媒体类型",
+    422: "输入无效",
+}
+
+
+def _loc_to_field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(_loc_to_field(e.get("loc", ())), str(e.get("msg", "")))
+            for e in exc.errors()
+        ]
+        return problem(422, "输入无效", "请求中有字段不符合要求，见 errors。", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = _HTTP_TITLES.get(exc.status_code, "请求失败")
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem(exc.status_code, title, detail)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "服务器内部错误", "服务器处理请求时出错，已记录日志。请稍后重试或联系管理员。")

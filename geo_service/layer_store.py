@@ -1,0 +1,175 @@
+"""Layer versions in the database, and the bridge to the in-memory overlay engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo_service.db.models import AuditEntry, LayerFeatureRow, LayerSeries, LayerVersion
+from layers.model import LayerFeature, LayerVersionData
+
+SYSTEM_ACTOR = "system:builtin"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: object = None,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Append to the audit log (R9). The caller commits with the change it records."""
+    session.add(
+        AuditEntry(
+            at=now(),
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            detail=dict(detail or {}),
+        )
+    )
+
+
+def get_or_create_series(
+    session: Session, name: str, kind: str, title: str | None = None, builtin: bool = False
+) -> LayerSeries:
+    series = session.scalars(select(LayerSeries).where(LayerSeries.name == name)).one_or_none()
+    if series is None:
+        series = LayerSeries(name=name, kind=kind, title=title, builtin=builtin)
+        session.add(series)
+        session.flush()
+    return series
+
+
+def store_version(
+    session: Session,
+    *,
+    series: LayerSeries,
+    features: Iterable[LayerFeature],
+    uploaded_by: str,
+    source_filename: str | None = None,
+    source_sha256: str | None = None,
+    source_crs: str | None = None,
+    conversion: str | None = None,
+    effective_from: date | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> LayerVersion:
+    """Store a new draft version of `series` with its features (bulk insert)."""
+    last = max((v.version_no for v in series.versions), default=0)
+    version = LayerVersion(
+        series_id=series.id,
+        version_no=last + 1,
+        status="draft",
+        uploaded_by=uploaded_by,
+        uploaded_at=now(),
+        source_filename=source_filename,
+        source_sha256=source_sha256,
+        source_crs=source_crs,
+        conversion=conversion,
+        effective_from=effective_from,
+        meta=dict(meta or {}),
+    )
+    session.add(version)
+    session.flush()
+    rows = [
+        {
+            "version_id": version.id,
+            "code": f.code,
+            "name": f.name,
+            "attributes": dict(f.attributes),
+            "geom": f.geometry,
+        }
+        for f in features
+    ]
+    if rows:
+        session.execute(LayerFeatureRow.__table__.insert(), rows)
+    version.feature_count = len(rows)
+    audit(session, uploaded_by, "layer_version_uploaded", "layer_version", version.id,
+          {"series": series.name, "version_no": version.version_no, "features": len(rows)})
+    return version
+
+
+def mark_active(session: Session, version: LayerVersion, actor: str) -> LayerVersion | None:
+    """Make `version` the active one of its series in the database; returns the one it retired.
+
+    The caller commits, then swaps the overlay engine (`version_data` → engine.activate).
+    """
+    previous = session.scalars(
+        select(LayerVersion).where(
+            LayerVersion.series_id == version.series_id,
+            LayerVersion.status == "active",
+            LayerVersion.id != version.id,
+        )
+    ).one_or_none()
+    if previous is not None:
+        previous.status = "retired"
+        previous.retired_at = now()
+    version.status = "active"
+    version.activated_at = now()
+    version.retired_at = None
+    audit(session, actor, "layer_version_activated", "layer_version", version.id,
+          {"series": version.series.name, "version_no": version.version_no,
+           "retired": previous.id if previous else None})
+    return previous
+
+
+def version_data(session: Session, version: LayerVersion) -> LayerVersionData:
+    rows = session.scalars(
+        select(LayerFeatureRow).where(LayerFeatureRow.version_id == version.id)
+        .order_by(LayerFeatureRow.id)
+    ).all()
+    return LayerVersionData(
+        version_id=version.id,
+        series=version.series.name,
+        kind=version.series.kind,
+        features=tuple(
+            LayerFeature(feature_id=r.id, code=r.code, name=r.name, geometry=r.geom,
+                         attributes=r.attributes or {})
+            for r in rows
+        ),
+    )
+
+
+def load_active_versions(session: Session) -> list[LayerVersionData]:
+    active = session.scalars(
+        select(LayerVersion).where(LayerVersion.status == "active").order_by(LayerVersion.id)
+    ).all()
+    return [version_data(session, v) for v in active]
+
+
+def ensure_builtin_layers(session: Session) -> list[LayerVersion]:
+    """Load the built-in boundaries once: a series that already has a version is left alone."""
+    from layers.builtin import BUILTIN_SERIES, builtin_layers
+
+    have = set(session.scalars(select(LayerSeries.name).where(LayerSeries.builtin.is_(True))))
+    missing = [name for name in BUILTIN_SERIES if name not in have]
+    created: list[LayerVersion] = []
+    for layer in builtin_layers(only=missing) if missing else ():
+        series = get_or_create_series(session, layer.series, layer.kind, layer.title, builtin=True)
+        version = store_version(
+            session,
+            series=series,
+            features=layer.features,
+            uploaded_by=SYSTEM_ACTOR,
+            source_filename=layer.source,
+            source_sha256=layer.sha256,
+            source_crs=layer.source_crs,
+            conversion=layer.conversion,
+            meta={"builtin": True, **layer.meta},
+        )
+        session.flush()
+        session.refresh(version)
+        mark_active(session, version, SYSTEM_ACTOR)
+        created.append(version)
+    session.commit()
+    return created

@@ -1,0 +1,123 @@
+"""Shared fixtures: both storage backends, each a throwaway database made for this run.
+
+PostGIS: a database `geo_screen_test_<random>` with `CREATE EXTENSION postgis` on the server named
+by GEO_SCREEN_TEST_PG (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres), dropped at
+the end. If the server is unreachable the PostGIS tests fail; they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from geo_service.services import Services
+from geo_service.settings import Settings
+
+PG_ADMIN_URL = os.environ.get(
+    "GEO_SCREEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ("sqlite", "postgis")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostGIS database for this test run."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"geo_screen_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # a clear failure, never a skip
+        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed for the PostGIS tests: {exc}")
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    db = create_engine(url)
+    with db.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    db.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("db") / "geo-screen.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def services_by_backend(
+    request: pytest.FixtureRequest, sqlite_url: str
+) -> Iterator[dict[str, Services]]:
+    """One open service (database migrated, built-in layers loaded) per backend, shared."""
+    opened: dict[str, Services] = {}
+
+    def get(backend: str) -> Services:
+        if backend not in opened:
+            url = sqlite_url if backend == "sqlite" else request.getfixturevalue("pg_url")
+            opened[backend] = Services.open(make_settings(url))
+        return opened[backend]
+
+    lazy: dict[str, Services] = _LazyServices(get)  # type: ignore[assignment]
+    yield lazy
+    for s in opened.values():
+        s.close()
+
+
+class _LazyServices(dict):  # type: ignore[type-arg]
+    def __init__(self, get):  # type: ignore[no-untyped-def]
+        super().__init__()
+        self._get = get
+
+    def __getitem__(self, backend: str) -> Services:
+        return self._get(backend)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def services(backend: str, services_by_backend: dict[str, Services]) -> Services:
+    """The shared service of each backend in turn (tests parametrized over both)."""
+    return services_by_backend[backend]
+
+
+# --- No skips where it matters -----------------------------------------------------------
+# scripts/test sets GEO_SCREEN_FORBID_SKIPS=1: a skipped test then fails the run, so a missing
+# PostGIS or browser can never pass as green.
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and os.environ.get("GEO_SCREEN_FORBID_SKIPS") == "1":
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped:
+        print(f"\n{len(_skipped)} test(s) skipped, which this run forbids:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
