@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -97,6 +97,62 @@ def store_version(
     audit(session, uploaded_by, "layer_version_uploaded", "layer_version", version.id,
           {"series": series.name, "version_no": version.version_no, "features": len(rows)})
     return version
+
+
+def store_version_batches(
+    session: Session,
+    *,
+    series: LayerSeries,
+    batches: Iterable[Sequence[LayerFeature]],
+    uploaded_by: str,
+    source_filename: str | None = None,
+    source_sha256: str | None = None,
+    source_crs: str | None = None,
+    conversion: str | None = None,
+    effective_from: date | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> LayerVersion:
+    """`store_version` for big layers: features arrive batch by batch and are written as they come
+    (PostgreSQL: COPY with hex EWKB; elsewhere: executemany), so the file is never held twice."""
+    version = store_version(
+        session, series=series, features=(), uploaded_by=uploaded_by,
+        source_filename=source_filename, source_sha256=source_sha256, source_crs=source_crs,
+        conversion=conversion, effective_from=effective_from, meta=meta,
+    )
+    count = 0
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for batch in batches:
+        if not batch:
+            continue
+        if postgres:
+            _copy_features(session, version.id, batch)
+        else:
+            session.execute(LayerFeatureRow.__table__.insert(), [
+                {"version_id": version.id, "code": f.code, "name": f.name,
+                 "attributes": dict(f.attributes), "geom": f.geometry}
+                for f in batch
+            ])
+        count += len(batch)
+    version.feature_count = count
+    return version
+
+
+def _copy_features(session: Session, version_id: int, batch: Sequence[LayerFeature]) -> None:
+    import json
+
+    import shapely
+
+    from layers import STORAGE_SRID
+
+    raw = session.connection().connection.driver_connection  # psycopg 3
+    wkb = shapely.to_wkb([f.geometry for f in batch], hex=True, include_srid=False)
+    srid_prefix = f"SRID={STORAGE_SRID};"
+    with raw.cursor() as cur, cur.copy(
+        "COPY layer_feature (version_id, code, name, attributes, geom) FROM STDIN"
+    ) as copy:
+        for f, g in zip(batch, wkb, strict=True):
+            copy.write_row((version_id, f.code, f.name,
+                            json.dumps(dict(f.attributes), ensure_ascii=False), srid_prefix + g))
 
 
 def mark_active(session: Session, version: LayerVersion, actor: str) -> LayerVersion | None:

@@ -89,3 +89,7 @@ class LeadFacts:
     already_remediated: bool = False
     # 第十七条: appraisal/assessment periods (start, end inclusive) that pause the clock.
     appraisal_periods: Sequence[tuple[date, date]] = ()
+    # Added for R8 deadlines that start from later steps (all optional):
+    consultation_notice_served_on: date | None = None  # 磋商告知书送达之日 (第二十三、二十七条)
+    supervision_started_on: date | None = None  # 重大案件督办开始之日 (第三十八条第一款)
+    case_closed_on: date | None = None  # 案件办结之日 (第三十八条第三款)

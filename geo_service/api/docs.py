@@ -1,5 +1,79 @@
-"""(to be written)"""
+"""Interactive API docs at /docs that work with no internet: Swagger UI served by the service.
 
-from fastapi import APIRouter
+The Swagger UI files come from the `swagger-ui-bundle-v2` package (Apache-2.0, licence shipped
+with it and served at /docs/assets/LICENSE); FastAPI's default page would load them from a CDN.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+
+from geo_service.errors import NotFound
+
+router = APIRouter(include_in_schema=False)
+
+ASSET_TYPES = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+    "favicon-16x16.png": "image/png",
+}
+
+
+@lru_cache(maxsize=1)
+def swagger_dir() -> Path:
+    import swagger_ui_bundle
+
+    return Path(str(swagger_ui_bundle.swagger_ui_path))
+
+
+@lru_cache(maxsize=1)
+def swagger_licence() -> str:
+    dist = metadata.distribution("swagger-ui-bundle-v2")
+    for f in dist.files or ():
+        if f.name.upper().startswith("LICENSE"):
+            return Path(str(dist.locate_file(f))).read_text(encoding="utf-8")
+    return "Swagger UI — Apache License 2.0 (https://github.com/swagger-api/swagger-ui)"
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def swagger_ui(request: Request) -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    html = get_swagger_ui_html(
+        openapi_url=f"{root}{request.app.openapi_url}",
+        title=f"{request.app.title} — 接口文档",
+        swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
+        swagger_favicon_url=f"{root}/docs/assets/favicon-32x32.png",
+        oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
+        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+    )
+    return html
+
+
+@router.get("/docs/oauth2-redirect", response_class=HTMLResponse)
+def swagger_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@router.get("/docs/assets/LICENSE", response_class=PlainTextResponse)
+def swagger_licence_text() -> PlainTextResponse:
+    return PlainTextResponse(swagger_licence())
+
+
+@router.get("/docs/assets/{name}")
+def swagger_asset(name: str) -> FileResponse:
+    if name not in ASSET_TYPES:
+        raise NotFound(f"没有文档资源 {name}。")
+    return FileResponse(
+        swagger_dir() / name,
+        media_type=ASSET_TYPES[name],
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

@@ -1,5 +1,176 @@
-"""(to be written)"""
+"""The jurisdiction API (stateless): `POST /screen` and `POST /screen/batch` (API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
-router = APIRouter()
+from geo_service.auth import Screener
+from geo_service.deps import ServicesDep
+from geo_service.errors import DomainError, FieldError, InvalidInput
+from geo_service.pipeline import screen, screen_many
+from geo_service.schemas import (
+    DOCUMENT_BEARER,
+    PROBLEM_RESPONSES,
+    BatchRequest,
+    ChineseValidationRoute,
+    ScreenRequest,
+    field_errors,
+)
+
+router = APIRouter(route_class=ChineseValidationRoute, dependencies=DOCUMENT_BEARER)
+
+DECISION_EXAMPLE: dict[str, Any] = {
+    "jurisdiction": {
+        "status": "decided",
+        "level": "league",
+        "reason": "single_league",
+        "rights_holder": {"code": "150700", "name": "呼伦贝尔市人民政府"},
+        "leagues": [{"code": "150700", "name": "呼伦贝尔市", "share": 1.0}],
+        "counties": [{"code": "150781", "name": "满洲里市", "share": 1.0}],
+        "other_provinces": [],
+        "countries": [],
+        "ignored_slivers": [],
+        "citations": ["第五条第二款"],
+    },
+    "sensitive_areas": {
+        "red_line": [],
+        "nature_reserve": [],
+        "key_function_zone": [],
+        "nearby": [],
+    },
+    "sensitive_area_lead": False,
+    "minor": {
+        "is_minor": True,
+        "basis": ["amount_within_3000"],
+        "override": False,
+        "override_reasons": [],
+        "claim_required": False,
+        "citations": ["第四十八条第（一）项", "第十五条第二款第（三）项", "第四十八条"],
+    },
+    "departments": {
+        "responsible": [{"code": "ecology_environment", "name": "呼伦贝尔市生态环境局"}],
+        "lead_designation_required": False,
+        "suggested_lead": "ecology_environment",
+        "cooperating": [],
+        "citations": ["第六条"],
+    },
+    "major_case": {"is_major": False, "grounds": [], "supervisor": None, "citations": []},
+    "simplified_assessment": {"eligible_by_amount": True, "citations": ["第二十条"]},
+    "deadlines": [
+        {
+            "name": "preliminary_check",
+            "due": "2026-10-08",
+            "rolled_from": "2026-10-05",
+            "citation": "第十四条",
+        }
+    ],
+    "warnings": [],
+    "needs_verification": False,
+    "layer_versions": {"league": 3},
+    "rulebook_version": "2025-05-09",
+}
+
+
+SWAPPED_DETAIL = (
+    "纬度 117.4 超出 −90 到 90 的范围（坐标系 EPSG:4490）；"
+    "经度和纬度似乎写反了，应为 [经度, 纬度]。"
+)
+
+
+def problem_dict(exc: DomainError) -> dict[str, Any]:
+    """A problem object (RFC 9457) for one slot of a batch answer."""
+    return {
+        "type": "about:blank",
+        "title": exc.title,
+        "status": exc.status,
+        "detail": exc.detail,
+        "errors": [{"field": e.field, "message": e.message} for e in exc.errors],
+    }
+
+
+def _prefixed(exc: DomainError, prefix: str) -> DomainError:
+    exc.errors = [FieldError(f"{prefix}.{e.field}", e.message) for e in exc.errors]
+    return exc
+
+
+@router.post(
+    "/screen",
+    summary="筛查一条线索：赔偿权利人、敏感区域、显著轻微例外、责任部门、重大案件与期限",
+    description="无状态：不保存线索。位置可为 GeoJSON（任意支持的坐标系）或行政区划名称。"
+    "每项结论均注明所依据的条款（《内蒙古自治区生态环境损害赔偿工作规定》）。",
+    responses={
+        200: {"content": {"application/json": {"example": DECISION_EXAMPLE}}},
+        **PROBLEM_RESPONSES,
+    },
+)
+def screen_one(body: ScreenRequest, services: ServicesDep, principal: Screener) -> JSONResponse:
+    outcome = screen(services, body, principal)
+    return JSONResponse(outcome.response())
+
+
+@router.post(
+    "/screen/batch",
+    summary="批量筛查（一次最多 10,000 条）",
+    description="返回 `results`，与 `items` 顺序一致；某一项有误时该位置为 problem 对象"
+    "（含 status 与 errors），其余各项不受影响。",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "results": [
+                            DECISION_EXAMPLE,
+                            {
+                                "type": "about:blank",
+                                "title": "几何图形无效",
+                                "status": 422,
+                                "detail": SWAPPED_DETAIL,
+                                "errors": [
+                                    {
+                                        "field": "items[1].location.geometry.coordinates",
+                                        "message": "…",
+                                    }
+                                ],
+                            },
+                        ]
+                    }
+                }
+            }
+        },
+        **PROBLEM_RESPONSES,
+    },
+)
+def screen_batch(body: BatchRequest, services: ServicesDep, principal: Screener) -> JSONResponse:
+    limit = services.settings.batch_limit
+    if len(body.items) > limit:
+        raise InvalidInput(
+            f"一次最多批量筛查 {limit:,} 条，本次 {len(body.items):,} 条：请分批提交。",
+            [FieldError("items", f"项数过多：最多 {limit:,} 项。")],
+        )
+    if not body.items:
+        raise InvalidInput("items 为空。", [FieldError("items", "至少需要 1 项。")])
+    requests: list[ScreenRequest | DomainError] = []
+    for i, item in enumerate(body.items):
+        try:
+            requests.append(ScreenRequest.model_validate(item))
+        except ValidationError as exc:
+            requests.append(
+                InvalidInput(
+                    "该项有字段不符合要求，见 errors。",
+                    field_errors(exc.errors(), ScreenRequest, prefix=f"items[{i}]"),
+                )
+            )
+    outcomes = screen_many(services, requests, principal)
+    results = []
+    for i, outcome in enumerate(outcomes):
+        if isinstance(outcome, DomainError):
+            if outcome.errors and not outcome.errors[0].field.startswith("items["):
+                outcome = _prefixed(outcome, f"items[{i}]")
+            results.append(problem_dict(outcome))
+        else:
+            results.append(outcome.response())
+    return JSONResponse({"results": results})

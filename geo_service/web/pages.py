@@ -1,7 +1,405 @@
-"""(to be written) Browser pages."""
+"""Browser pages (Chinese): case list, case page and map, screening, layers, printable opinion.
 
-from fastapi import FastAPI
+Server-rendered with Jinja2 (autoescaped) from the database; forms post to the JSON API with
+`fetch`. No inline page script: data reaches scripts as JSON in `<script type="application/json">`
+and every page is served with a Content-Security-Policy that allows this origin only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from shapely.geometry import mapping
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from geo_service.api.leads import STATUSES as LEAD_STATUSES
+from geo_service.auth import (
+    DECIDE,
+    MANAGE_LAYERS,
+    ROLE_NAMES_ZH,
+    SCREEN,
+    OptionalPrincipal,
+    Principal,
+)
+from geo_service.db.models import DecisionRow, LayerSeries, Lead
+from geo_service.deps import ServicesDep, SessionDep
+from geo_service.errors import NotFound
+from geo_service.schemas import FILING_GROUND_TEXT
+from geo_service.web import session as web_session
+from geo_service.web.explain import explain, other_warnings
+from geo_service.web.features import DisplayIndex, active_version_ids, case_features
+from maps import BasemapConfig, render_case_map
+from maps.display import for_display
+from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+
+LEAGUES = {
+    "150100": "呼和浩特市", "150200": "包头市", "150300": "乌海市", "150400": "赤峰市",
+    "150500": "通辽市", "150600": "鄂尔多斯市", "150700": "呼伦贝尔市", "150800": "巴彦淖尔市",
+    "150900": "乌兰察布市", "152200": "兴安盟", "152500": "锡林郭勒盟", "152900": "阿拉善盟",
+}
+STATUS_NAMES = LEAD_STATUSES
+FILING_NAMES = {"file": "立案", "not_file": "不启动索赔程序", "terminate": "终止索赔程序"}
+# 第十五条第二款第（一）至（六）项
+FILING_GROUNDS = [(g.value, f"{text}（{cite}）") for g, (cite, text) in FILING_GROUND_TEXT.items()]
+FILING_GROUND_NAMES = {g.value: text for g, (_, text) in FILING_GROUND_TEXT.items()}
+CRS_CHOICES = [
+    ("EPSG:4490", "CGCS2000 经纬度（EPSG:4490）"),
+    ("EPSG:4326", "WGS84 经纬度（GPS，EPSG:4326）"),
+    ("GCJ02", "GCJ-02（高德、腾讯、微信位置）"),
+    ("BD09", "BD-09（百度地图）"),
+    *[(f"EPSG:{4513 + z - 25}",
+       f"CGCS2000 3度带高斯-克吕格 第{z}带（带号前缀，EPSG:{4513 + z - 25}）")
+      for z in range(33, 43)],
+    *[(f"EPSG:{4534 + z - 25}", f"CGCS2000 3度带高斯-克吕格 中央经线{z * 3}°（无带号，"
+       f"EPSG:{4534 + z - 25}）") for z in range(33, 43)],
+]
+
+router = APIRouter(include_in_schema=False)
+
+
+class PageNotFound(NotFound):
+    """A missing case or layer asked for by a page: answered with an HTML page, not JSON."""
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def page_user(request: Request, principal: OptionalPrincipal) -> Principal:
+    """Pages: the caller, or a redirect to the login page (never a JSON 401)."""
+    if principal is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return principal
+
+
+User = Annotated[Principal, Depends(page_user)]
+
+
+def _display_index(request: Request) -> DisplayIndex:
+    index: DisplayIndex = request.app.state.display_index
+    return index
+
+
+IndexDep = Annotated[DisplayIndex, Depends(_display_index)]
+
+
+def basemap_of(services: Any) -> BasemapConfig:
+    s = services.settings
+    return BasemapConfig.from_setting(s.basemap, token=s.tianditu_token, frame=s.basemap_frame)
+
+
+def csp(basemap: BasemapConfig, inline_scripts: bool = False) -> str:
+    """This origin only (plus the configured tile host for images)."""
+    img = "'self' data:"
+    url = basemap.tile_url
+    if url:
+        scheme, _, rest = url.partition("://")
+        host = rest.split("/", 1)[0].replace("{s}", "*")
+        img += f" {scheme}://{host}"
+    script = "'self' 'unsafe-inline'" if inline_scripts else "'self'"
+    return (
+        f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; "
+        f"script-src {script}; connect-src 'self'; font-src 'self'; frame-ancestors 'self'; "
+        "base-uri 'self'; form-action 'self'"
+    )
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], *, user: Principal | None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    services = request.app.state.services
+    ctx = {"user": user, "role_name": ROLE_NAMES_ZH.get(user.role, user.role) if user else None,
+           "can_screen": bool(user and user.role in (*SCREEN, "admin")),
+           "can_decide": bool(user and user.role in (*DECIDE, "admin")),
+           "can_manage_layers": bool(user and user.role in (*MANAGE_LAYERS, "admin")),
+           "path": request.url.path, **context}
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response.headers["Content-Security-Policy"] = csp(basemap_of(services))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _urgency(due: date | None, today: date) -> str:
+    if due is None:
+        return "none"
+    days = (due - today).days
+    if days < 0:
+        return "overdue"
+    if days <= 7:
+        return "urgent"
+    if days <= 15:
+        return "soon"
+    return "normal"
+
+
+def _parse_date(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        from geo_service.errors import FieldError, InvalidInput
+
+        raise InvalidInput(f"{field} 应为日期，格式 YYYY-MM-DD，例如 2026-12-01",
+                           [FieldError(field, f"“{value}”不是有效日期")]) from None
+
+
+def _bool_filter(value: str | None) -> bool | None:
+    return {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(
+        (value or "").lower()
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def lead_list(
+    request: Request,
+    user: User,
+    session: SessionDep,
+    league: Annotated[str | None, Query(max_length=6)] = None,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+    due_before: Annotated[str | None, Query(max_length=10)] = None,
+    major: Annotated[str | None, Query(max_length=5)] = None,
+    override: Annotated[str | None, Query(max_length=5)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    today = date.today()
+    due = _parse_date(due_before, "due_before")
+    stmt = select(Lead)
+    if league:
+        stmt = stmt.where(Lead.league_code == league)
+    if status:
+        stmt = stmt.where(Lead.status == status)
+    if due:
+        stmt = stmt.where(Lead.next_due <= due)
+    if (m := _bool_filter(major)) is not None:
+        stmt = stmt.where(Lead.is_major.is_(m))
+    if (o := _bool_filter(override)) is not None:
+        stmt = stmt.where(Lead.minor_override.is_(o))
+    if q:
+        stmt = stmt.where(Lead.title.contains(q))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    leads = session.scalars(
+        stmt.order_by(Lead.next_due.is_(None), Lead.next_due, Lead.id.desc()).limit(500)
+    ).all()
+    rows = []
+    counts = {"overdue": 0, "urgent": 0, "soon": 0, "normal": 0, "none": 0}
+    for lead in leads:
+        u = _urgency(lead.next_due, today)
+        counts[u] += 1
+        rows.append({
+            "lead": lead, "urgency": u,
+            "days_left": (lead.next_due - today).days if lead.next_due else None,
+            "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
+            "status": STATUS_NAMES.get(lead.status, lead.status),
+        })
+    statuses = sorted(s for s in session.scalars(select(Lead.status).distinct()) if s)
+    return render(request, "leads.html", {
+        "rows": rows, "total": total, "shown": len(rows), "counts": counts,
+        "leagues": LEAGUES, "statuses": [(s, STATUS_NAMES.get(s, s)) for s in statuses],
+        "f": {"league": league or "", "status": status or "", "due_before": due_before or "",
+              "major": major or "", "override": override or "", "q": q or ""},
+        "today": today,
+    }, user=user)
+
+
+def _load_lead(session: Session, lead_id: int) -> Lead:
+    lead = session.scalars(
+        select(Lead).where(Lead.id == lead_id)
+        .options(selectinload(Lead.decisions), selectinload(Lead.filings))
+    ).one_or_none()
+    if lead is None:
+        raise PageNotFound(f"案件线索 {lead_id} 不存在")
+    return lead
+
+
+def _decision_brief(row: DecisionRow) -> dict[str, Any]:
+    r = row.result or {}
+    j = r.get("jurisdiction") or {}
+    minor = r.get("minor") or {}
+    return {
+        "row": row,
+        "holder": (j.get("rights_holder") or {}).get("name") or
+        {"out_of_region": "不属本区", "unresolved": "待人工指定"}.get(j.get("status"), "—"),
+        "level": LEVEL_NAMES.get(j.get("level") or "", ""),
+        "claim_required": minor.get("claim_required"),
+        "major": (r.get("major_case") or {}).get("is_major"),
+        "layer_versions": ", ".join(f"{k}:{v}" for k, v in (row.layer_versions or {}).items()),
+    }
+
+
+@router.get("/leads/{lead_id}", response_class=HTMLResponse)
+def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -> HTMLResponse:
+    lead = _load_lead(session, lead_id)
+    current = lead.decisions[-1] if lead.decisions else None
+    decision = current.result if current else None
+    sections = explain(decision)
+    today = date.today()
+    deadlines = [
+        {**d, "label": DEADLINE_NAMES.get(d.get("name", ""), d.get("name", "")),
+         "urgency": _urgency(_safe_date(d.get("due")), today)}
+        for d in (decision or {}).get("deadlines") or ()
+    ]
+    return render(request, "lead.html", {
+        "lead": lead, "decision": decision, "current": current, "sections": sections,
+        "other_warnings": other_warnings(decision, sections),
+        "deadlines": deadlines,
+        "history": [_decision_brief(r) for r in reversed(lead.decisions)],
+        "filings": lead.filings, "filing_names": FILING_NAMES, "grounds": FILING_GROUNDS,
+        "ground_names": FILING_GROUND_NAMES,
+        "status": STATUS_NAMES.get(lead.status, lead.status),
+        "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
+        "has_geometry": lead.damage_geom is not None,
+        "lead_json": {"id": lead.id},
+    }, user=user)
+
+
+def _safe_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+@router.get("/leads/{lead_id}/map", response_class=HTMLResponse)
+def lead_map(
+    request: Request, lead_id: int, user: User, session: SessionDep, services: ServicesDep,
+    index: IndexDep, embed: Annotated[bool, Query()] = False,
+) -> HTMLResponse:
+    """The case map alone; `embed=1` (the case page's frame) folds the decision panel."""
+    lead = _load_lead(session, lead_id)
+    if lead.damage_geom is None:
+        raise PageNotFound(f"案件线索 {lead_id} 没有可绘制的损害结果发生地（仅有行政区名称）")
+    decision = lead.decisions[-1].result if lead.decisions else {}
+    features = case_features(index, session, lead.damage_geom, lead.act_geom, decision)
+    basemap = basemap_of(services)
+    html = render_case_map(
+        damage=lead.damage_geom, act=lead.act_geom, decision=decision,
+        context_features=features, title=lead.title or f"案件线索 {lead.id}", basemap=basemap,
+        asset_base_url="/static", summary_open=not embed,
+    )
+    return HTMLResponse(html, headers={
+        "Content-Security-Policy": csp(basemap, inline_scripts=True),
+        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+    })
+
+
+@router.get("/leads/{lead_id}/opinion", response_class=HTMLResponse)
+def lead_opinion(request: Request, lead_id: int, user: User, session: SessionDep) -> HTMLResponse:
+    lead = _load_lead(session, lead_id)
+    current = lead.decisions[-1] if lead.decisions else None
+    decision = current.result if current else None
+    sections = explain(decision)
+    return render(request, "opinion.html", {
+        "lead": lead, "current": current, "decision": decision, "sections": sections,
+        "other_warnings": other_warnings(decision, sections), "today": date.today(),
+        "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
+        "filings": lead.filings, "filing_names": FILING_NAMES,
+    }, user=user)
+
+
+@router.get("/screen", response_class=HTMLResponse)
+def screen_page(request: Request, user: User, services: ServicesDep) -> HTMLResponse:
+    basemap = basemap_of(services)
+    config = {
+        "frame": basemap.frame, "tile_url": basemap.tile_url, "label_url": basemap.label_url,
+        "attribution": basemap.attribution, "can_screen": user.role in (*SCREEN, "admin"),
+    }
+    return render(request, "screen.html", {"crs_choices": CRS_CHOICES, "config": config},
+                  user=user)
+
+
+@router.post("/web/explain", response_class=HTMLResponse)
+def explain_fragment(
+    request: Request, user: User, decision: Annotated[dict[str, Any], Body()]
+) -> HTMLResponse:
+    """The article-by-article explanation of a screen response, as an HTML fragment (/screen)."""
+    sections = explain(decision)
+    return render(request, "_explain_fragment.html", {
+        "sections": sections, "other_warnings": other_warnings(decision, sections),
+        "decision": decision,
+    }, user=user)
+
+
+_BOUNDARY_CACHE: dict[tuple[int, ...], bytes] = {}
+
+
+@router.get("/web/boundaries.json")
+def boundaries(user: User, session: SessionDep, index: IndexDep) -> Response:
+    """Simplified league boundaries of the active version, for orientation on /screen."""
+    ids = tuple(sorted(vid for name, vid in active_version_ids(session).items()
+                       if _series_kind(session, name) == "league"))
+    body = _BOUNDARY_CACHE.get(ids)
+    if body is None:
+        import json
+
+        feats = []
+        for vid in ids:
+            indexed = index.version(session, vid)
+            if indexed is None:
+                continue
+            for f in indexed.data.features:
+                g = for_display(f.geometry, 0.01)
+                if g is not None:
+                    feats.append({"type": "Feature", "geometry": mapping(g),
+                                  "properties": {"name": f.name, "code": f.code}})
+        body = json.dumps({"type": "FeatureCollection", "features": feats},
+                          ensure_ascii=False).encode("utf-8")
+        _BOUNDARY_CACHE.clear()
+        _BOUNDARY_CACHE[ids] = body
+    return Response(body, media_type="application/geo+json",
+                    headers={"Cache-Control": "private, max-age=300"})
+
+
+def _series_kind(session: Session, name: str) -> str | None:
+    return session.scalar(select(LayerSeries.kind).where(LayerSeries.name == name))
+
+
+@router.get("/layers", response_class=HTMLResponse)
+def layers_page(request: Request, user: User, session: SessionDep) -> HTMLResponse:
+    series = session.scalars(
+        select(LayerSeries).options(selectinload(LayerSeries.versions))
+        .order_by(LayerSeries.kind, LayerSeries.name)
+    ).all()
+    return render(request, "layers.html", {
+        "series": series, "kind_names": KIND_NAMES,
+        "kinds": list(KIND_NAMES.items()),
+        "status_names": {"draft": "草稿", "active": "启用中", "retired": "已停用"},
+    }, user=user)
 
 
 def mount(app: FastAPI) -> None:
-    return None
+    """Static assets, the login flow and the pages; called by the app factory."""
+    app.state.display_index = DisplayIndex()
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(web_session.router)
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(_: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status_code=303)
+
+    @app.exception_handler(PageNotFound)
+    async def _not_found(request: Request, exc: PageNotFound) -> Response:
+        return render(request, "error.html", {"title": exc.title, "detail": exc.detail},
+                      user=None, status_code=404)
+
+
+__all__ = ["STATIC_DIR", "mount", "page_user", "templates"]
+

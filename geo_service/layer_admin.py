@@ -1,0 +1,585 @@
+"""Layer management in the service: upload → draft, activate (DB + engine swap), roll back, diff,
+feature queries for maps and OGC clients, and the re-screen impact of a candidate version."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo_service.auth import Principal
+from geo_service.db.models import DecisionRow, LayerFeatureRow, LayerSeries, LayerVersion, Lead
+from geo_service.errors import DomainError, FieldError, InvalidInput, LayerNotFound
+from geo_service.layer_store import (
+    audit,
+    get_or_create_series,
+    mark_active,
+    store_version_batches,
+    version_data,
+)
+from geo_service.services import Services
+from layers import LAYER_KINDS
+from layers.diff import diff_versions
+from layers.display import display_copies
+from layers.errors import LayerError
+from layers.importer import ImportOptions, LayerImport, ProgressFn
+from layers.validation import REGION_CODE
+
+log = logging.getLogger("geo_service.layers")
+
+# One activation at a time per process: DB commit and engine swap happen in the same order.
+_ACTIVATION_LOCK = threading.Lock()
+# Lead statuses that are closed: their decisions are not re-screened.
+CLOSED_STATUSES = ("closed", "not_filed", "excluded", "terminated")
+
+
+class VersionStateConflict(DomainError):
+    status = 409
+    title = "图层版本状态冲突"
+
+
+@dataclass(frozen=True)
+class UploadParams:
+    kind: str
+    name: str | None = None
+    crs: str | None = None
+    encoding: str | None = None
+    code_field: str | None = None
+    name_field: str | None = None
+    layer: str | None = None
+    effective_from: date | None = None
+    title: str | None = None
+
+
+def layer_error(exc: LayerError) -> InvalidInput:
+    """A geometry-layer error as the API's 422, naming the field."""
+    return InvalidInput(exc.message, [FieldError(exc.field or "file", exc.message)])
+
+
+# --- upload ------------------------------------------------------------------------------
+
+
+def upload_layer(
+    services: Services,
+    upload: Path,
+    params: UploadParams,
+    actor: str,
+    *,
+    filename: str | None = None,
+    progress: ProgressFn | None = None,
+    on_total: Callable[[int | None], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read, validate and store `upload` as a draft version. Returns its summary and report.
+
+    Streams: features are validated and written batch by batch inside one transaction; a file
+    that yields no usable feature is refused (422) and nothing is stored.
+    """
+    if params.kind not in LAYER_KINDS:
+        raise InvalidInput(
+            f"未知的图层类别“{params.kind}”。",
+            [FieldError("kind", f"可用类别：{'、'.join(LAYER_KINDS)}")],
+        )
+    series_name = (params.name or params.kind).strip()
+    if not series_name or len(series_name) > 100:
+        raise InvalidInput("图层名称无效。", [FieldError("name", "名称应为 1–100 个字符。")])
+    digest = _sha256(upload)
+    with tempfile.TemporaryDirectory(prefix="geo-screen-layer-") as tmp, services.sessions() as s:
+        try:
+            imp = LayerImport.open(upload, Path(tmp), ImportOptions(
+                kind=params.kind, crs=params.crs, encoding=params.encoding,
+                code_field=params.code_field, name_field=params.name_field, layer=params.layer,
+            ))
+            if on_total is not None:
+                on_total(imp.total)
+            existing = s.scalars(select(LayerSeries).where(LayerSeries.name == series_name)).first()
+            if existing is not None and existing.kind != params.kind:
+                raise InvalidInput(
+                    f"图层“{series_name}”已存在，类别为 {existing.kind}，"
+                    f"不能上传 {params.kind} 版本。",
+                    [FieldError("kind", f"该图层的类别是 {existing.kind}；或用 name 另起新图层。")],
+                )
+            series = existing or get_or_create_series(s, series_name, params.kind, params.title)
+            version = store_version_batches(
+                s, series=series, batches=imp.batches(progress), uploaded_by=actor,
+                source_filename=filename or upload.name, source_sha256=digest,
+                source_crs=imp.crs.label[:100], conversion=imp.crs.conversion,
+                effective_from=params.effective_from,
+            )
+            report = imp.finish(outline=_region_outline(s) if params.kind == "league" else None)
+        except LayerError as exc:
+            s.rollback()
+            raise layer_error(exc) from exc
+        data = report.to_dict()
+        if version.feature_count == 0:
+            s.rollback()
+            raise InvalidInput(
+                "文件中没有可用的要素：" + _rejection_summary(data),
+                [FieldError("file", "全部要素均被拒绝，见 rejected；"
+                                    "若坐标超出范围，请检查坐标系（crs）。")],
+            )
+        version.meta = {"report": data, "series_title": params.title}
+        audit(s, actor, "layer_version_validated", "layer_version", version.id, {
+            "features_read": data["features_read"], "feature_count": data["feature_count"],
+            "repaired": len(data["repaired"]), "rejected": len(data["rejected"]),
+            "warnings": [w["code"] for w in data["warnings"]],
+        })
+        s.commit()
+        return version_summary(version, current=True), data
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _rejection_summary(report: Mapping[str, Any]) -> str:
+    reasons: dict[str, int] = {}
+    for r in report["rejected"]:
+        reasons[r["message"].split("：")[0]] = reasons.get(r["message"].split("：")[0], 0) + 1
+    return "；".join(f"{k} {v} 个" for k, v in reasons.items()) or "文件为空"
+
+
+def _region_outline(session: Session) -> BaseGeometry | None:
+    """The region's outline: the active province layer's 150000, else the active leagues' union."""
+    row = session.execute(
+        select(LayerFeatureRow.geom)
+        .join(LayerVersion, LayerVersion.id == LayerFeatureRow.version_id)
+        .join(LayerSeries, LayerSeries.id == LayerVersion.series_id)
+        .where(LayerSeries.kind == "province", LayerVersion.status == "active",
+               LayerFeatureRow.code == REGION_CODE)
+    ).first()
+    if row is not None:
+        return row[0]
+    geoms = session.scalars(
+        select(LayerFeatureRow.geom)
+        .join(LayerVersion, LayerVersion.id == LayerFeatureRow.version_id)
+        .join(LayerSeries, LayerSeries.id == LayerVersion.series_id)
+        .where(LayerSeries.kind == "league", LayerVersion.status == "active")
+    ).all()
+    return shapely.union_all(list(geoms)) if geoms else None
+
+
+# --- versions ----------------------------------------------------------------------------
+
+
+def get_version(session: Session, version_id: int) -> LayerVersion:
+    version = session.get(LayerVersion, version_id)
+    if version is None:
+        raise LayerNotFound(f"图层版本 {version_id} 不存在。")
+    return version
+
+
+def activate_version(
+    services: Services, version_id: int, actor: str, *, rollback: bool = False
+) -> dict[str, Any]:
+    """Make a version active: the DB commits first, then the engine swaps its snapshot.
+
+    Serialized by a lock so two activations never interleave their DB and engine steps. A
+    screen running meanwhile holds the old snapshot or the new one (OverlayEngine swaps whole
+    snapshots), never a mix. `rollback` re-activates a retired (earlier) version.
+    """
+    with _ACTIVATION_LOCK, services.sessions() as s:
+        version = get_version(s, version_id)
+        if rollback and version.status != "retired":
+            raise VersionStateConflict(
+                f"只能回退到已停用（retired）的版本；版本 {version_id} 的状态为 {version.status}。"
+            )
+        if version.status == "active":
+            return version_summary(version, current=True)
+        data = version_data(s, version)
+        previous = mark_active(s, version, actor)
+        if rollback:
+            audit(s, actor, "layer_version_rolled_back", "layer_version", version.id, {
+                "series": version.series.name, "version_no": version.version_no,
+                "from": previous.id if previous else None})
+        s.commit()
+        try:
+            services.overlay.activate(data)
+        except Exception:
+            log.exception("engine swap failed after the database activated version %s", version_id)
+            raise
+        result = version_summary(version, current=True)
+        result["retired"] = previous.id if previous else None
+        if version.effective_from and version.effective_from > date.today():
+            result["warnings"] = [{
+                "code": "before_effective_from",
+                "message": f"该版本的生效日期为 {version.effective_from.isoformat()}，已提前启用。",
+            }]
+        return result
+
+
+def version_summary(version: LayerVersion, *, current: bool = False) -> dict[str, Any]:
+    report = (version.meta or {}).get("report") or {}
+    return {
+        "id": version.id,
+        "series": version.series.name,
+        "kind": version.series.kind,
+        "version_no": version.version_no,
+        "status": version.status,
+        "feature_count": version.feature_count,
+        "uploaded_by": version.uploaded_by,
+        "uploaded_at": _iso(version.uploaded_at),
+        "activated_at": _iso(version.activated_at),
+        "retired_at": _iso(version.retired_at),
+        "effective_from": version.effective_from.isoformat() if version.effective_from else None,
+        "source_filename": version.source_filename,
+        "source_sha256": version.source_sha256,
+        "crs_used": report.get("crs_used", version.source_crs),
+        "conversion": version.conversion,
+        "bbox": report.get("bbox"),
+        "repaired": report.get("repaired", []) if current else len(report.get("repaired", [])),
+        "rejected": report.get("rejected", []) if current else len(report.get("rejected", [])),
+        "warnings": report.get("warnings", []),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def list_layers(session: Session, engine_versions: Mapping[str, int]) -> dict[str, Any]:
+    """Every series with its kind, active version and history (newest first)."""
+    series_rows = session.scalars(select(LayerSeries).order_by(LayerSeries.kind, LayerSeries.name))
+    out = []
+    for series in series_rows:
+        active = next((v for v in series.versions if v.status == "active"), None)
+        out.append({
+            "name": series.name,
+            "kind": series.kind,
+            "title": series.title,
+            "builtin": series.builtin,
+            "active_version": active.id if active else None,
+            "active_version_no": active.version_no if active else None,
+            "engine_version": engine_versions.get(series.name),
+            "history": [version_summary(v) for v in reversed(series.versions)],
+        })
+    return {"kinds": list(LAYER_KINDS), "series": out}
+
+
+def diff(session: Session, from_id: int, to_id: int, *, with_geometry: bool = False
+         ) -> dict[str, Any]:
+    old, new = get_version(session, from_id), get_version(session, to_id)
+    if old.series_id != new.series_id:
+        raise InvalidInput(
+            "只能比较同一图层的两个版本。",
+            [FieldError("to", f"版本 {from_id} 属于“{old.series.name}”，"
+                              f"版本 {to_id} 属于“{new.series.name}”。")],
+        )
+    return diff_versions(version_data(session, old), version_data(session, new),
+                         with_geometry=with_geometry)
+
+
+# --- feature queries (maps, OGC API Features) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeatureIndex:
+    """Feature ids and bounding boxes of one (immutable) version: bbox queries and counts
+    without touching the geometries."""
+
+    ids: np.ndarray
+    bounds: np.ndarray  # (n, 4)
+
+    def select(self, bbox: Sequence[float] | None) -> np.ndarray:
+        if bbox is None:
+            return self.ids
+        x0, y0, x1, y1 = bbox
+        b = self.bounds
+        hit = (b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)
+        return self.ids[hit]
+
+
+_INDEX_CACHE: OrderedDict[int, FeatureIndex] = OrderedDict()
+_INDEX_LOCK = threading.Lock()
+_INDEX_CACHE_SIZE = 32
+
+
+def feature_index(session: Session, version: LayerVersion) -> FeatureIndex:
+    with _INDEX_LOCK:
+        cached = _INDEX_CACHE.get(version.id)
+        if cached is not None:
+            _INDEX_CACHE.move_to_end(version.id)
+            return cached
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import func
+
+        g = LayerFeatureRow.__table__.c.geom
+        rows = session.execute(
+            select(LayerFeatureRow.id, func.ST_XMin(g), func.ST_YMin(g), func.ST_XMax(g),
+                   func.ST_YMax(g))
+            .where(LayerFeatureRow.version_id == version.id).order_by(LayerFeatureRow.id)
+        ).all()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        bounds = np.array([r[1:] for r in rows], dtype=float).reshape(-1, 4)
+    else:
+        rows = session.execute(
+            select(LayerFeatureRow.id, LayerFeatureRow.geom)
+            .where(LayerFeatureRow.version_id == version.id).order_by(LayerFeatureRow.id)
+        ).all()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        bounds = shapely.bounds(np.array([r[1] for r in rows], dtype=object)).reshape(-1, 4)
+    index = FeatureIndex(ids=ids, bounds=bounds)
+    with _INDEX_LOCK:
+        _INDEX_CACHE[version.id] = index
+        while len(_INDEX_CACHE) > _INDEX_CACHE_SIZE:
+            _INDEX_CACHE.popitem(last=False)
+    return index
+
+
+def parse_bbox(text: str | None, field: str = "bbox") -> tuple[float, float, float, float] | None:
+    if text is None or text == "":
+        return None
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) == 6:  # 3-D bbox: drop the heights
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if len(parts) != 4 or not all(np.isfinite(parts)):
+        raise InvalidInput("bbox 格式不正确。", [FieldError(
+            field, "应为“最小经度,最小纬度,最大经度,最大纬度”四个数，例如 111,40,112,41。")])
+    x0, y0, x1, y1 = parts
+    if x0 > x1 or y0 > y1:
+        raise InvalidInput("bbox 最小值大于最大值。", [FieldError(
+            field, "顺序应为 最小经度,最小纬度,最大经度,最大纬度；经纬度是否颠倒？")])
+    return x0, y0, x1, y1
+
+
+def query_features(
+    session: Session,
+    version: LayerVersion,
+    *,
+    bbox: Sequence[float] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    simplify: float | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of GeoJSON features (bbox filter on feature extents) and the number matched."""
+    index = feature_index(session, version)
+    matched = index.select(bbox)
+    page_ids = [int(i) for i in matched[offset: offset + limit]]
+    rows = session.scalars(
+        select(LayerFeatureRow).where(LayerFeatureRow.id.in_(page_ids)).order_by(LayerFeatureRow.id)
+    ).all() if page_ids else []
+    geoms = [r.geom for r in rows]
+    if simplify:
+        geoms = _display(session, version, simplify, [r.id for r in rows])
+    features = [
+        {
+            "type": "Feature",
+            "id": r.id,
+            "geometry": shapely.geometry.mapping(g) if g is not None else None,
+            "properties": {"code": r.code, "name": r.name, **(r.attributes or {})},
+        }
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+    return features, len(matched)
+
+
+_DISPLAY_CACHE: OrderedDict[tuple[int, float], dict[int, BaseGeometry]] = OrderedDict()
+
+
+def _display(session: Session, version: LayerVersion, tolerance: float, ids: list[int]
+             ) -> list[BaseGeometry]:
+    """Coverage-simplified copies of a whole version (neighbours keep shared edges), cached."""
+    key = (version.id, float(tolerance))
+    with _INDEX_LOCK:
+        cached = _DISPLAY_CACHE.get(key)
+    if cached is None:
+        rows = session.execute(
+            select(LayerFeatureRow.id, LayerFeatureRow.geom)
+            .where(LayerFeatureRow.version_id == version.id).order_by(LayerFeatureRow.id)
+        ).all()
+        copies = display_copies([r[1] for r in rows], tolerance)
+        cached = {r[0]: g for r, g in zip(rows, copies, strict=True)}
+        with _INDEX_LOCK:
+            _DISPLAY_CACHE[key] = cached
+            while len(_DISPLAY_CACHE) > 8:
+                _DISPLAY_CACHE.popitem(last=False)
+    return [cached[i] for i in ids]
+
+
+# --- re-screen impact --------------------------------------------------------------------
+
+
+def decision_key(decision: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a decision a layer change can move: jurisdiction, override, departments."""
+    jur = decision.get("jurisdiction") or {}
+    holder = jur.get("rights_holder") or {}
+    minor = decision.get("minor") or {}
+    departments = decision.get("departments") or {}
+    return {
+        "jurisdiction_status": jur.get("status"),
+        "jurisdiction_level": jur.get("level"),
+        "rights_holder": holder.get("code") if isinstance(holder, Mapping) else holder,
+        "minor_override": minor.get("override"),
+        "departments": sorted(d.get("code") for d in departments.get("responsible") or []
+                              if isinstance(d, Mapping)),
+    }
+
+
+_CHANGE_ZH = {
+    "jurisdiction_status": "管辖判定状态",
+    "jurisdiction_level": "管辖层级",
+    "rights_holder": "赔偿权利人",
+    "minor_override": "显著轻微例外（第十五条第五款）",
+    "departments": "责任部门",
+}
+
+
+def decision_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What differs between two decisions in the parts a layer change can move (empty: none)."""
+    a, b = decision_key(before), decision_key(after)
+    out = []
+    for key in a:
+        if a[key] != b[key]:
+            change: dict[str, Any] = {"field": key, "label": _CHANGE_ZH[key],
+                                      "before": a[key], "after": b[key]}
+            if key == "minor_override":
+                change["effect"] = "override_gained" if b[key] else "override_lost"
+            out.append(change)
+    return out
+
+
+def _open_leads(session: Session) -> list[Lead]:
+    return list(session.scalars(
+        select(Lead).where(Lead.status.not_in(CLOSED_STATUSES)).order_by(Lead.id)
+    ))
+
+
+def _current_decision(lead: Lead) -> DecisionRow | None:
+    return lead.decisions[-1] if lead.decisions else None
+
+
+def _request_of(lead: Lead) -> Any:
+    from geo_service.schemas import LeadCreate
+
+    return LeadCreate.model_validate(lead.request)
+
+
+def _screen_lead(services: Services, lead: Lead, engine: Any) -> dict[str, Any]:
+    from geo_service import pipeline
+
+    outcome = pipeline.screen(services, _request_of(lead), None, engine=engine,
+                              exclude_lead_id=lead.id)
+    return dict(outcome.decision)
+
+
+ScreenFn = Callable[[Lead, Any], Mapping[str, Any]]
+
+
+def _impacted(services: Services, leads: Sequence[Lead], engine: Any,
+              screen: ScreenFn | None) -> list[dict[str, Any]]:
+    """The leads among `leads` whose decision against `engine` differs from their current one."""
+    run = screen or (lambda lead, eng: _screen_lead(services, lead, eng))
+    impacted = []
+    for lead in leads:
+        current = _current_decision(lead)
+        if current is None:
+            continue
+        after = dict(run(lead, engine))
+        changes = decision_changes(current.result, after)
+        if changes:
+            impacted.append({
+                "lead_id": lead.id,
+                "title": lead.title,
+                "status": lead.status,
+                "decision_id": current.id,
+                "changes": changes,
+                "before": decision_key(current.result),
+                "after": decision_key(after),
+            })
+    return impacted
+
+
+def impact(services: Services, version_id: int, *, screen: ScreenFn | None = None
+           ) -> dict[str, Any]:
+    """Which open leads would get a different decision if `version_id` were active.
+
+    Each open lead is screened against a preview engine (the current snapshot with this
+    version swapped in; nothing is stored) and compared with its current decision.
+    """
+    with services.sessions() as s:
+        version = get_version(s, version_id)
+        engine = services.overlay.preview(version_data(s, version))
+        leads = _open_leads(s)
+        impacted = _impacted(services, leads, engine, screen)
+        return {
+            "version": version_summary(version),
+            "open_leads_checked": len(leads),
+            "impacted_count": len(impacted),
+            "impacted": impacted,
+        }
+
+
+def rescreen_impacted(
+    services: Services,
+    version_id: int,
+    principal: Principal,
+    *,
+    screen: ScreenFn | None = None,
+    rescreen: Callable[[int], Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """After activation: re-screen the open leads whose decision the active version changes
+    (those decided on another version of this series); new decisions beside the old, each
+    audited, and the batch audited."""
+    with services.sessions() as s:
+        version = get_version(s, version_id)
+        if version.status != "active":
+            raise VersionStateConflict(
+                f"版本 {version_id} 尚未启用（状态 {version.status}）："
+                "请先启用，再重新筛查受影响的线索。"
+            )
+        series = version.series.name
+        stale = [
+            lead for lead in _open_leads(s)
+            if (d := _current_decision(lead)) is not None
+            and (d.layer_versions or {}).get(series) not in (None, version.id)
+        ]
+        impacted = _impacted(services, stale, services.overlay, screen)
+    run = rescreen or (lambda lead_id: _rescreen_lead(services, lead_id, principal))
+    results = [{"lead_id": i["lead_id"], **run(i["lead_id"])} for i in impacted]
+    with services.sessions() as s:
+        audit(s, principal.actor, "layer_impact_rescreened", "layer_version", version_id, {
+            "series": series, "checked": [lead.id for lead in stale],
+            "rescreened": [r["lead_id"] for r in results],
+        })
+        s.commit()
+    return {"version_id": version_id, "checked": len(stale), "rescreened": len(results),
+            "results": results}
+
+
+def _rescreen_lead(services: Services, lead_id: int, principal: Principal) -> dict[str, Any]:
+    """Re-screen one lead the way `POST /leads/{id}/rescreen` does (new decision beside the old,
+    audited there), and say what changed."""
+    from geo_service.api.leads import rescreen
+
+    detail = rescreen(lead_id, services, principal)
+    decisions = detail.get("decisions") or []
+    before = decisions[-2] if len(decisions) >= 2 else None
+    after = decisions[-1] if decisions else None
+    before_result = (before or {}).get("result") or {}
+    after_result = (after or {}).get("result") or {}
+    return {
+        "old_decision_id": before.get("id") if before else None,
+        "new_decision_id": after.get("id") if after else None,
+        "changes": decision_changes(before_result, after_result),
+        "before": decision_key(before_result),
+        "after": decision_key(after_result),
+    }

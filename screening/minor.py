@@ -1,0 +1,221 @@
+"""Significantly minor (第四十八条) and the override that forces a claim (第十五条第五款)."""
+
+from __future__ import annotations
+
+import calendar as _cal
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from screening.config import RulebookConfig
+from screening.enums import NATURE_RESERVE, RED_LINE
+from screening.notices import Notice
+from screening.sensitive import SensitiveAreas
+
+MINOR_CITATION = "第四十八条"
+AMOUNT_CITATION = "第四十八条第（一）项"
+IMPACT_CITATION = "第四十八条第（二）项"
+GROUND_CITATION = "第十五条第二款第（三）项"
+OVERRIDE_CITATIONS = {
+    RED_LINE: "第十五条第五款第（一）项",
+    NATURE_RESERVE: "第十五条第五款第（一）项",
+    "repeat_within_2_years": "第十五条第五款第（二）项",
+    "region_decision": "第十五条第五款第（三）项",
+}
+
+
+def years_before(d: date, years: int) -> date:
+    """The same calendar day `years` earlier; 29 February falls back to the month's last day
+    (民法典第二百零二条: 没有对应日的，月末日为期间的最后一日)."""
+    y = d.year - years
+    return date(y, d.month, min(d.day, _cal.monthrange(y, d.month)[1]))
+
+
+def repeats_within(earlier: Iterable[date], occurred_on: date, years: int) -> list[date]:
+    """Earlier damage on or after the date `years` before `occurred_on`, and before it."""
+    start = years_before(occurred_on, years)
+    return sorted(d for d in set(earlier) if start <= d < occurred_on)
+
+
+@dataclass(frozen=True, slots=True)
+class Minor:
+    is_minor: bool
+    basis: tuple[str, ...]
+    override: bool | None  # None: no reason holds but some could not be established
+    override_reasons: tuple[str, ...]
+    override_unknown: tuple[str, ...]
+    claim_required: bool | None
+    repeat_dates: tuple[date, ...]
+    window_start: date | None
+    reference_date: date | None
+    overlaps: dict[str, list[dict[str, Any]]]
+    notices: tuple[Notice, ...]
+    explanation: str
+
+    @property
+    def citations(self) -> list[str]:
+        cites = []
+        for b in self.basis:
+            cites.append(AMOUNT_CITATION if b == "amount_within_3000" else IMPACT_CITATION)
+        if self.is_minor:
+            cites.append(GROUND_CITATION)
+        cites.extend(OVERRIDE_CITATIONS[r] for r in self.override_reasons)
+        if self.is_minor or self.override_reasons:
+            cites.append(MINOR_CITATION)
+        return list(dict.fromkeys(cites))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "is_minor": self.is_minor,
+            "basis": list(self.basis),
+            "override": self.override,
+            "override_reasons": list(self.override_reasons),
+            "override_unknown": list(self.override_unknown),
+            "claim_required": self.claim_required,
+            "overlaps": self.overlaps,
+            "repeat": {
+                "reference_date": self.reference_date.isoformat() if self.reference_date else None,
+                "window_start": self.window_start.isoformat() if self.window_start else None,
+                "earlier_damage_dates": [d.isoformat() for d in self.repeat_dates],
+            },
+            "citations": self.citations,
+            "explanation": self.explanation,
+        }
+
+
+def decide_minor(
+    *,
+    damage_amount_yuan: float | None,
+    no_obvious_impact: bool,
+    occurred_on: date | None,
+    received_on: date | None,
+    prior_damage_dates: Iterable[date],
+    region_decides_start: bool,
+    sensitive: SensitiveAreas,
+    config: RulebookConfig,
+) -> Minor:
+    notices: list[Notice] = []
+    parts: list[str] = []
+    basis: list[str] = []
+    limit = config.minor_amount_yuan
+    if damage_amount_yuan is not None and 0 <= damage_amount_yuan <= limit:
+        basis.append("amount_within_3000")
+        parts.append(
+            f"损害数额 {damage_amount_yuan:g} 元，在 {limit:g} 元以内，属损害数额极小"
+            f"（{AMOUNT_CITATION}）"
+        )
+    elif damage_amount_yuan is not None:
+        parts.append(f"损害数额 {damage_amount_yuan:g} 元，超过 {limit:g} 元")
+    if no_obvious_impact:
+        basis.append("no_obvious_impact")
+        parts.append(f"经办人员认定未造成明显影响（{IMPACT_CITATION}，须记录判定依据）")
+    is_minor = bool(basis)
+    if not is_minor:
+        parts.append("未显示属于显著轻微情形")
+
+    reasons: list[str] = []
+    unknown: list[str] = []
+    overlaps: dict[str, list[dict[str, Any]]] = {}
+    for kind, text in ((RED_LINE, "生态保护红线"), (NATURE_RESERVE, "自然保护地")):
+        st = sensitive.status(kind)
+        if st:
+            reasons.append(kind)
+            hits = sensitive.touched[kind]
+            overlaps[kind] = [
+                {
+                    "layer": h.layer,
+                    "layer_version": h.layer_version,
+                    "feature_id": h.feature_id,
+                    "name": h.name,
+                    "share": round(h.share, 6),
+                }
+                for h in hits
+            ]
+            names = "、".join(f"{h.name or h.feature_id}（{h.share * 100:.1f}%）" for h in hits)
+            parts.append(f"损害区域位于{text}内：{names}（{OVERRIDE_CITATIONS[kind]}）")
+        elif st is None:
+            unknown.append(kind)
+            parts.append(f"是否位于{text}内无法判断")
+
+    ref = occurred_on or received_on
+    window_start: date | None = None
+    repeat_dates: list[date] = []
+    if occurred_on is None and received_on is not None:
+        notices.append(
+            Notice(
+                "occurred_on_missing",
+                "未填写损害发生日期，两年内再次发生的判断暂以接到线索日期 "
+                f"{received_on.isoformat()} 为准，请补充发生日期。",
+            )
+        )
+    prior = list(prior_damage_dates)
+    if ref is None:
+        if prior:
+            unknown.append("repeat_within_2_years")
+            notices.append(
+                Notice(
+                    "repeat_undetermined",
+                    "未填写损害发生日期和接到线索日期，无法判断是否属于2年内再次发生"
+                    "（第十五条第五款第（二）项）。",
+                )
+            )
+    else:
+        years = config.repeat_window_years
+        window_start = years_before(ref, years)
+        repeat_dates = repeats_within(prior, ref, years)
+        if repeat_dates:
+            reasons.append("repeat_within_2_years")
+            parts.append(
+                f"赔偿义务人曾于 {'、'.join(d.isoformat() for d in repeat_dates)} 造成生态环境"
+                f"损害，在本次（{ref.isoformat()}）前 {years} 年内（自 {window_start.isoformat()}"
+                f" 起），属{years}年内再次发生（{OVERRIDE_CITATIONS['repeat_within_2_years']}）"
+            )
+        elif prior:
+            parts.append(
+                f"赔偿义务人此前的损害（{'、'.join(d.isoformat() for d in sorted(prior))}）不在"
+                f" {window_start.isoformat()} 至 {ref.isoformat()} 之前的 {years} 年内"
+            )
+    if region_decides_start:
+        reasons.append("region_decision")
+        parts.append(
+            f"自治区人民政府或其指定的部门认为应当启动索赔（{OVERRIDE_CITATIONS['region_decision']}）"
+        )
+
+    override: bool | None = True if reasons else (None if unknown else False)
+    if not is_minor:
+        claim: bool | None = None
+    else:
+        claim = override
+    if is_minor and override:
+        parts.append(
+            "虽属显著轻微，仍应当启动索赔程序（第十五条第五款），不得以第十五条第二款第（三）项不启动"
+        )
+    elif is_minor and override is None:
+        parts.append("能否以显著轻微为由不启动索赔，取决于尚无法判断的敏感区状态，须人工核实")
+        notices.append(
+            Notice(
+                "override_undetermined",
+                "该线索属显著轻微，但由于敏感区图层缺失或位置不具体，无法判断是否位于生态保护红线或"
+                "自然保护地内（第十五条第五款第（一）项）；在核实前不应以显著轻微为由不予立案。",
+            )
+        )
+    elif is_minor:
+        parts.append(
+            "属显著轻微且不存在第十五条第五款规定的情形，可依第十五条第二款第（三）项不启动索赔程序"
+            "（须明确理由并报请负责人同意，第十五条第三款）"
+        )
+    return Minor(
+        is_minor,
+        tuple(basis),
+        override,
+        tuple(reasons),
+        tuple(unknown),
+        claim,
+        tuple(repeat_dates),
+        window_start,
+        ref,
+        overlaps,
+        tuple(notices),
+        "；".join(parts) + "。",
+    )

@@ -1,0 +1,171 @@
+"""What sensitive areas the damage area lies in.
+
+Feeds 第十二条第一款第（五）项 (R3) and 第十五条第五款第（一）项 (R5).
+
+Missing layers and coarse locations make a kind's status unknown, never "no overlap".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from screening.config import RulebookConfig
+from screening.enums import (
+    KEY_FUNCTION_ZONE,
+    NATURE_RESERVE,
+    RED_LINE,
+    SENSITIVE_KIND_TEXT,
+    SENSITIVE_KINDS,
+)
+from screening.facts import AreaHit, NearbyHit, SpatialFacts
+from screening.notices import Notice
+
+# Kinds whose absence must be known before saying "not a sensitive-area lead".
+ESSENTIAL_KINDS = (RED_LINE, NATURE_RESERVE, KEY_FUNCTION_ZONE)
+OVERRIDE_KINDS = (RED_LINE, NATURE_RESERVE)  # 第十五条第五款第（一）项
+
+
+def _hit_dict(h: AreaHit) -> dict[str, Any]:
+    return {
+        "layer": h.layer,
+        "layer_version": h.layer_version,
+        "feature_id": h.feature_id,
+        "code": h.code,
+        "name": h.name,
+        "share": round(h.share, 6),
+    }
+
+
+def _order(h: AreaHit) -> tuple[float, str, str]:
+    return (-h.share, h.layer, str(h.feature_id))
+
+
+@dataclass(frozen=True, slots=True)
+class SensitiveAreas:
+    touched: dict[str, tuple[AreaHit, ...]]  # kind -> features overlapped beyond the noise floor
+    ignored: tuple[AreaHit, ...]  # overlaps below the noise floor, reported not counted
+    nearby: tuple[NearbyHit, ...]
+    unknown_kinds: tuple[str, ...]
+    notices: tuple[Notice, ...]
+    needs_verification: bool
+
+    def status(self, kind: str) -> bool | None:
+        """True: overlaps; False: the layer was checked and it does not; None: unknown."""
+        if self.touched.get(kind):
+            return True
+        return None if kind in self.unknown_kinds else False
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            kind: [_hit_dict(h) for h in self.touched.get(kind, ())] for kind in SENSITIVE_KINDS
+        }
+        out["nearby"] = [
+            {
+                "kind": n.kind,
+                "layer": n.layer,
+                "layer_version": n.layer_version,
+                "feature_id": n.feature_id,
+                "name": n.name,
+                "distance_m": round(n.distance_m, 1),
+            }
+            for n in self.nearby
+        ]
+        out["ignored_slivers"] = [{"kind": h.kind, **_hit_dict(h)} for h in self.ignored]
+        out["status"] = {kind: self.status(kind) for kind in SENSITIVE_KINDS}
+        out["unknown_kinds"] = list(self.unknown_kinds)
+        out["citations"] = (["第十二条第一款第（五）项"] if any(self.touched.values()) else []) + (
+            ["第十五条第五款第（一）项"] if any(self.touched.get(k) for k in OVERRIDE_KINDS) else []
+        )
+        out["explanation"] = self.explanation
+        return out
+
+    @property
+    def explanation(self) -> str:
+        parts = []
+        for kind in SENSITIVE_KINDS:
+            text = SENSITIVE_KIND_TEXT[kind]
+            st = self.status(kind)
+            if st:
+                names = "、".join(
+                    f"{h.name or h.feature_id}（占{h.share * 100:.1f}%）"
+                    for h in self.touched[kind]
+                )
+                parts.append(f"位于{text}：{names}")
+            elif st is None:
+                parts.append(f"是否位于{text}无法判断（无可用图层或位置不具体）")
+            else:
+                parts.append(f"不涉及{text}")
+        if self.nearby:
+            n = self.nearby[0]
+            parts.append(
+                f"最近的未触及敏感区为{SENSITIVE_KIND_TEXT.get(n.kind, n.kind)}"
+                f"{n.name or n.feature_id}，约 {n.distance_m:.0f} 米"
+            )
+        return "；".join(parts) + "。"
+
+
+def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAreas:
+    """Overlaps per sensitive kind (every active series), nearby features nearest first."""
+    notices: list[Notice] = []
+    verify = False
+    if spatial.coarse is not None:
+        unknown: tuple[str, ...] = SENSITIVE_KINDS
+        notices.append(
+            Notice(
+                "sensitive_status_unknown",
+                "线索只定位到行政区名称，无法判断是否位于生态保护红线、自然保护地或重点生态功能区；"
+                "第十五条第五款第（一）项能否适用亦无法判断。请补充具体位置。",
+            )
+        )
+        return SensitiveAreas({}, (), (), unknown, tuple(notices), True)
+
+    touched: dict[str, tuple[AreaHit, ...]] = {}
+    ignored: list[AreaHit] = []
+    for kind in SENSITIVE_KINDS:
+        hits = sorted(spatial.hits.get(kind, ()), key=_order)
+        touched[kind] = tuple(h for h in hits if h.share >= config.sensitive_min_share)
+        ignored.extend(h for h in hits if 0 < h.share < config.sensitive_min_share)
+    unknown = tuple(k for k in SENSITIVE_KINDS if k in spatial.missing_kinds and not touched[k])
+    missing_essential = [k for k in unknown if k in ESSENTIAL_KINDS]
+    if missing_essential:
+        verify = True
+        names = "、".join(SENSITIVE_KIND_TEXT[k] for k in missing_essential)
+        notices.append(
+            Notice(
+                "sensitive_layer_missing",
+                f"没有启用的{names}图层：是否位于{names}无法判断（不是“未涉及”）。"
+                "请 GIS 人员加载并启用该图层后重新筛查。",
+            )
+        )
+    if ignored:
+        notices.append(
+            Notice(
+                "sensitive_sliver",
+                "与以下敏感区的重叠小于噪声下限 "
+                f"{config.sensitive_min_share * 100:g}%，视为图形误差未计入："
+                + "、".join(f"{h.name or h.feature_id}（{h.share * 100:.3f}%）" for h in ignored)
+                + "。",
+            )
+        )
+
+    nearby = tuple(
+        sorted(
+            (n for n in spatial.nearby if n.kind in SENSITIVE_KINDS),
+            key=lambda n: (n.distance_m, n.layer, str(n.feature_id)),
+        )
+    )
+    threshold = max(config.boundary_buffer_m, spatial.precision_m or 0.0)
+    close = [n for n in nearby if n.distance_m < threshold and n.kind in OVERRIDE_KINDS]
+    if close:
+        verify = True
+        n = close[0]
+        notices.append(
+            Notice(
+                "near_sensitive_area",
+                f"损害区域距{SENSITIVE_KIND_TEXT[n.kind]}{n.name or n.feature_id}仅约 "
+                f"{n.distance_m:.0f} 米，在容差 {threshold:.0f} 米内：是否位于其内影响"
+                "第十五条第五款第（一）项的适用，请现场核实。",
+            )
+        )
+    return SensitiveAreas(touched, tuple(ignored), nearby, unknown, tuple(notices), verify)
