@@ -327,6 +327,12 @@ class FilingIn(BaseModel):
     approved_by: str = Field(
         min_length=1, max_length=200, description="同意的负责人（第十五条第一款、第三款）。"
     )
+    override_checked: bool = Field(
+        default=False,
+        description="以“显著轻微”为由不启动或终止，而系统无法判断第十五条第五款情形（例如未加载"
+        "生态保护红线或自然保护地图层、仅有行政区名称定位）时，须由经办人核实并置为 true；"
+        "核实结果写入理由。",
+    )
 
     @model_validator(mode="after")
     def _grounds_needed(self) -> FilingIn:

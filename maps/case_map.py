@@ -14,7 +14,7 @@ from typing import Any
 
 import folium
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
@@ -235,6 +235,7 @@ def _render(
     m.add_child(_Script(_MAP_SETUP))
 
     root = m.get_root()
+    assert isinstance(root, Figure)
     root.header.add_child(Element(f"<title>{esc(title)} — 案件地图</title>"), name="title")
     root.header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
     root.header.add_child(Element(f"<style>{_CSS}</style>"), name="gs_css")
@@ -440,8 +441,8 @@ def _legend_html(layers: Sequence[_Layer], basemap: BasemapConfig) -> str:
     )
 
 
-def geojson_for_test(html: str) -> list[dict[str, Any]]:
-    """The GeoJSON payloads embedded in a rendered map (for tests and debugging)."""
+def embedded_geojson(html: str) -> list[dict[str, Any]]:
+    """The GeoJSON payloads embedded in a rendered map (to check or debug what is drawn)."""
     out = []
     marker = "_add("
     start = 0

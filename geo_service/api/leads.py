@@ -458,6 +458,7 @@ def post_filing(
                 "decision": filing.decision,
                 "grounds": filing.grounds,
                 "approved_by": filing.approved_by,
+                "override_checked": body.override_checked,
             },
         )
         to = {"file": "filed", "not_file": "not_filed", "terminate": "terminated"}[filing.decision]
@@ -507,6 +508,15 @@ def _check_override(current: dict[str, Any], body: FilingIn) -> None:
     if body.decision == FilingDecision.FILE or FilingGround.MINOR not in body.grounds:
         return
     minor = current.get("minor") or {}
+    if minor.get("override") is None and minor.get("is_minor") and not body.override_checked:
+        # The rulebook could not establish whether 第十五条第五款 applies (no red line / nature
+        # reserve layer, or a coarse location): never let "minor" pass on a guess.
+        raise RuleConflict(
+            "无法自动判断是否存在第十五条第五款规定的情形（生态保护红线、自然保护地图层缺失或定位"
+            "过粗）。请核实损害是否位于生态保护红线或自然保护地内、同一赔偿义务人两年内是否再次"
+            "发生，将核实情况写入理由，并将 override_checked 置为 true 后重新提交。",
+            [FieldError("override_checked", "须先核实第十五条第五款情形。")],
+        )
     if minor.get("override") is not True:
         return
     reasons = minor.get("override_reasons") or []

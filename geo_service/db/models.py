@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-
     ForeignKey,
     Index,
     Integer,
@@ -26,7 +25,7 @@ from geo_service.db.types import GeometryColumn
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class LayerSeries(Base):
@@ -151,7 +150,7 @@ class Filing(Base):
 
 
 class HistoricalCase(Base):
-    """Earlier established damage by an obligor, imported so the two-year rule works from day one."""
+    """Earlier established damage by an obligor, so the two-year rule works from day one."""
 
     __tablename__ = "historical_case"
     __table_args__ = (UniqueConstraint("obligor_id", "damage_date", "case_ref"),)

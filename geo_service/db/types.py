@@ -1,4 +1,4 @@
-"""A geometry column that is PostGIS on PostgreSQL and plain WKB elsewhere (SQLite, no SpatiaLite)."""
+"""A geometry column: PostGIS on PostgreSQL, plain WKB elsewhere (SQLite, no SpatiaLite)."""
 
 from __future__ import annotations
 

@@ -38,6 +38,7 @@ from geo_service.web.explain import explain, other_warnings
 from geo_service.web.features import DisplayIndex, active_version_ids, case_features
 from maps import BasemapConfig, render_case_map
 from maps.display import for_display
+from maps.frames import to_display_frame
 from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES
 
 HERE = Path(__file__).parent
@@ -236,7 +237,7 @@ def _decision_brief(row: DecisionRow) -> dict[str, Any]:
     return {
         "row": row,
         "holder": (j.get("rights_holder") or {}).get("name") or
-        {"out_of_region": "不属本区", "unresolved": "待人工指定"}.get(j.get("status"), "—"),
+        {"out_of_region": "不属本区", "unresolved": "待人工指定"}.get(str(j.get("status")), "—"),
         "level": LEVEL_NAMES.get(j.get("level") or "", ""),
         "claim_required": minor.get("claim_required"),
         "major": (r.get("major_case") or {}).get("is_major"),
@@ -337,15 +338,19 @@ def explain_fragment(
     }, user=user)
 
 
-_BOUNDARY_CACHE: dict[tuple[int, ...], bytes] = {}
+_BOUNDARY_CACHE: dict[tuple[Any, ...], bytes] = {}
 
 
 @router.get("/web/boundaries.json")
-def boundaries(user: User, session: SessionDep, index: IndexDep) -> Response:
-    """Simplified league boundaries of the active version, for orientation on /screen."""
+def boundaries(
+    user: User, session: SessionDep, index: IndexDep, services: ServicesDep
+) -> Response:
+    """Simplified league boundaries of the active version, for orientation on /screen, in the
+    base map's frame (shifted to GCJ-02 when the tiles are)."""
+    frame = basemap_of(services).frame
     ids = tuple(sorted(vid for name, vid in active_version_ids(session).items()
                        if _series_kind(session, name) == "league"))
-    body = _BOUNDARY_CACHE.get(ids)
+    body = _BOUNDARY_CACHE.get((frame, *ids))
     if body is None:
         import json
 
@@ -357,12 +362,13 @@ def boundaries(user: User, session: SessionDep, index: IndexDep) -> Response:
             for f in indexed.data.features:
                 g = for_display(f.geometry, 0.01)
                 if g is not None:
+                    g = to_display_frame(g, frame)
                     feats.append({"type": "Feature", "geometry": mapping(g),
                                   "properties": {"name": f.name, "code": f.code}})
         body = json.dumps({"type": "FeatureCollection", "features": feats},
                           ensure_ascii=False).encode("utf-8")
         _BOUNDARY_CACHE.clear()
-        _BOUNDARY_CACHE[ids] = body
+        _BOUNDARY_CACHE[(frame, *ids)] = body
     return Response(body, media_type="application/geo+json",
                     headers={"Cache-Control": "private, max-age=300"})
 

@@ -50,6 +50,7 @@ def file(
     decision: str,
     grounds: list[str],
     role: str = "screener",
+    **extra: Any,
 ) -> Any:
     return client.post(
         f"/api/v1/leads/{lead_id}/filing",
@@ -59,6 +60,7 @@ def file(
             "grounds": grounds,
             "reasons": "经初步核查。",
             "approved_by": "张局长",
+            **extra,
         },
     )
 
@@ -282,10 +284,16 @@ def test_not_filing_a_minor_case_the_override_catches_is_409(
     )
 
 
-def test_minor_case_without_override_may_be_not_filed(client: TestClient, auth: Auth) -> None:
+def test_minor_case_with_unknown_override_needs_a_check(client: TestClient, auth: Auth) -> None:
+    """No red line / reserve layer is active here: 第十五条第五款 cannot be ruled out by the
+    system, so "minor" is accepted only once the officer states the override was checked."""
     lead = create(client, auth, lead_body(damage_amount_yuan=2000))
-    assert lead["decision"]["minor"]["override"] is not True
+    assert lead["decision"]["minor"]["is_minor"] is True
+    assert lead["decision"]["minor"]["override"] is None
     r = file(client, auth, lead["id"], "not_file", ["minor"])
+    assert r.status_code == 409
+    assert r.json()["errors"][0]["field"] == "override_checked"
+    r = file(client, auth, lead["id"], "not_file", ["minor"], override_checked=True)
     assert r.status_code == 201 and r.json()["status"] == "not_filed"
 
 

@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import LineString, Point, box, shape
 
 from maps import BasemapConfig, MapFeature, esc, render_case_map
-from maps.case_map import geojson_for_test
+from maps.case_map import embedded_geojson
 from maps.display import for_display, make_view
 from maps.frames import to_display_frame
 
@@ -88,7 +88,7 @@ def test_case_map_stays_under_300_kb_with_full_resolution_boundaries(
     html = render_case_map(damage=damage, act=Point(117.3, 49.55), decision=decision(),
                            context_features=features(province, hulunbuir, red), title="测试案件")
     assert len(html.encode("utf-8")) < 300_000
-    payloads = geojson_for_test(html)
+    payloads = embedded_geojson(html)
     labels = [f["properties"]["label"] for p in payloads for f in p["features"]]
     assert "内蒙古自治区" in labels and "呼伦贝尔市" in labels  # simplified, not dropped
 
@@ -109,7 +109,7 @@ def test_context_is_clipped_to_the_view(province) -> None:
     html = render_case_map(damage=damage, act=None, decision={}, title="t",
                            context_features=[MapFeature("province", "内蒙古自治区", "150000",
                                                         province, highlight=True)])
-    (prov,) = [f for p in geojson_for_test(html) for f in p["features"]
+    (prov,) = [f for p in embedded_geojson(html) for f in p["features"]
                if f["properties"]["label"] == "内蒙古自治区"
                and f["geometry"]["type"] != "Point"]  # not its name label
     minx, miny, maxx, maxy = shape(prov["geometry"]).bounds
@@ -123,7 +123,7 @@ def test_features_far_from_the_case_are_left_out(province, hulunbuir) -> None:
     far = MapFeature("nature_reserve", "远处的保护区", "NR-9", Point(100.0, 40.0).buffer(0.1))
     html = render_case_map(damage=Point(117.40, 49.56), act=None, decision={}, title="t",
                            context_features=features(province, hulunbuir, far))
-    assert "远处的保护区" not in json.dumps(geojson_for_test(html), ensure_ascii=False)
+    assert "远处的保护区" not in json.dumps(embedded_geojson(html), ensure_ascii=False)
 
 
 def test_nearest_sensitive_feature_gets_a_line_with_its_distance(province, hulunbuir) -> None:
@@ -132,7 +132,7 @@ def test_nearest_sensitive_feature_gets_a_line_with_its_distance(province, hulun
     damage = box(117.40, 49.55, 117.45, 49.56)
     html = render_case_map(damage=damage, act=None, decision=decision(), title="t",
                            context_features=features(province, hulunbuir, red))
-    lines = [f for p in geojson_for_test(html) for f in p["features"]
+    lines = [f for p in embedded_geojson(html) for f in p["features"]
              if f["geometry"]["type"] == "LineString" and "830 米" in f["properties"]["label"]]
     assert len(lines) == 1
     (x0, _), (x1, _) = lines[0]["geometry"]["coordinates"]
@@ -159,7 +159,7 @@ def test_legend_layer_control_scale_bar_and_summary_are_present(province, hulunb
     assert "应当启动索赔" in html and "第十五条第五款第（一）项" in html
     assert "2026-10-08" in html
     assert "涉及的盟市" in html  # the highlighted league is its own, named layer
-    names = [f for p in geojson_for_test(html) for f in p["features"]
+    names = [f for p in embedded_geojson(html) for f in p["features"]
              if f["properties"].get("permanent") and f["geometry"]["type"] == "Point"]
     # Affected units are named at a point inside the view, where the officer looks.
     view = make_view([Point(117.40, 49.56)])
@@ -186,7 +186,7 @@ def test_user_text_is_escaped_everywhere(province, hulunbuir) -> None:
     html = render_case_map(damage=Point(117.40, 49.56), act=None, decision=d, title=PAYLOAD,
                            context_features=features(province, hulunbuir, evil))
     # In the data the text arrives intact (it is set with textContent in the browser) ...
-    labels = {f["properties"]["label"] for p in geojson_for_test(html) for f in p["features"]}
+    labels = {f["properties"]["label"] for p in embedded_geojson(html) for f in p["features"]}
     assert PAYLOAD in labels
     # ... and nowhere else in the document can it act as markup or template syntax.
     rest = re.sub(r"_add\(\{.*?\}\);", "", html, flags=re.S)
@@ -207,13 +207,13 @@ def test_gcj02_basemap_shifts_vectors_and_says_so() -> None:
     gcj = BasemapConfig.from_setting("http://tiles.intranet/{z}/{x}/{y}.png", frame="GCJ02")
     html = render_case_map(damage=damage, act=None, decision={}, context_features=[], title="t",
                            basemap=gcj)
-    (dmg,) = [f for p in geojson_for_test(html) for f in p["features"]]
+    (dmg,) = [f for p in embedded_geojson(html) for f in p["features"]]
     x, y = dmg["geometry"]["coordinates"]
     # GCJ-02 is hundreds of metres off in Inner Mongolia: the vectors moved with the tiles.
     assert 0.002 < abs(x - 117.40) < 0.02 and abs(y - 49.56) < 0.01
     assert "GCJ-02" in html and "tiles.intranet" in html
     plain = render_case_map(damage=damage, act=None, decision={}, context_features=[], title="t")
-    (dmg0,) = [f for p in geojson_for_test(plain) for f in p["features"]]
+    (dmg0,) = [f for p in embedded_geojson(plain) for f in p["features"]]
     assert dmg0["geometry"]["coordinates"] == [117.4, 49.56]
     assert "未加载底图" in plain
 

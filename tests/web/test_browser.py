@@ -223,7 +223,39 @@ def test_layer_upload_report_diff_and_activation(
             info.locator("button").click()
             done = page.locator("#diff-info p:has-text('检查未结线索'), #layers-error:visible")
             done.first.wait_for(timeout=120_000)
-            assert page.locator("#layers-error").is_hidden(), page.locator("#layers-error").inner_text()
+            error = page.locator("#layers-error")
+            assert error.is_hidden(), error.inner_text()
     assert page.evaluate("window.__xss") is None
+    watch.clean()
+    page.context.close()
+
+
+def test_filing_form_shows_the_refusal_then_files(
+    browser: Browser, live_server: str, tokens: Tokens, web_services, artifacts: Path
+) -> None:
+    from web_helpers import insert_lead, sample_decision
+
+    lead = insert_lead(web_services, title="红线内的显著轻微线索", decision=sample_decision())
+    page, watch = _open(browser, live_server, tokens.screener)
+    page.goto(f"{live_server}/leads/{lead}")
+    form = page.locator("#filing-form")
+    form.locator("input[value=not_file]").check()
+    form.locator("input[name=grounds][value=minor]").check()
+    form.locator("textarea[name=reasons]").fill("损害数额 2000 元，显著轻微")
+    form.locator("input[name=approved_by]").fill("负责人甲")
+    form.locator("button[type=submit]").click()
+    error = page.locator("#filing-error")
+    error.wait_for(timeout=60_000)
+    assert "第十五条第五款" in error.inner_text()  # the override forbids it, and says why
+    page.screenshot(path=str(artifacts / "filing-refused.png"), full_page=True)
+    form.locator("input[value=file]").check()
+    form.locator("input[name=grounds][value=minor]").uncheck()
+    form.locator("textarea[name=reasons]").fill("位于生态保护红线内，依法应当启动索赔")
+    form.locator("button[type=submit]").click()
+    page.locator("#filings").wait_for(timeout=60_000)
+    assert "立案" in page.locator("#filings").inner_text()
+    # The refused POST is the one failed response, by design.
+    watch.failed = [f for f in watch.failed if not f.startswith("409 ")]
+    watch.errors = [e for e in watch.errors if "409" not in e]
     watch.clean()
     page.context.close()

@@ -68,3 +68,17 @@ def test_warnings_not_claimed_by_a_section_are_still_shown() -> None:
 
 def test_no_decision_no_sections() -> None:
     assert explain(None) == [] and explain({}) == []
+
+
+def test_out_of_region_and_unresolved_are_said_plainly() -> None:
+    out = sample_decision(jurisdiction={
+        "status": "out_of_region", "level": None, "reason": None, "rights_holder": None,
+        "leagues": [], "counties": [], "countries": [],
+        "other_provinces": [{"code": "640000", "name": "宁夏回族自治区", "share": 1.0}],
+        "citations": ["第五条第二款"]})
+    s = section(out, "jurisdiction")
+    assert s.conclusion == "不在自治区范围内"
+    assert any("宁夏回族自治区" in f for f in s.facts)
+    unresolved = sample_decision(jurisdiction={"status": "unresolved", "citations": []})
+    s = section(unresolved, "jurisdiction")
+    assert "人工" in s.conclusion and s.citations == ["第五条第二款"]

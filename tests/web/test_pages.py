@@ -9,14 +9,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import shapely
 from fastapi.testclient import TestClient
-from shapely.geometry import box
+from shapely.geometry import box, shape
 from web_helpers import XSS, Tokens, insert_lead, sample_decision
 
 from geo_service.auth import SESSION_COOKIE
 from geo_service.web.explain import explain
 from geo_service.web.pages import STATIC_DIR
-from maps.case_map import geojson_for_test
+from maps.case_map import embedded_geojson
 
 URL = re.compile(r"https?://([A-Za-z0-9.\-]+)[^\s\"'<>)]*")
 # Strings in the vendored code that look like URLs but are never fetched: the SVG namespace,
@@ -205,7 +206,7 @@ def test_case_map_with_builtin_layers_stays_under_300_kb(
         assert r.status_code == 200
         assert len(r.content) < 300_000
         assert "script-src 'self' 'unsafe-inline'" in r.headers["content-security-policy"]
-        labels = {f["properties"]["label"] for p in geojson_for_test(r.text)
+        labels = {f["properties"]["label"] for p in embedded_geojson(r.text)
                   for f in p["features"]}
         assert "呼伦贝尔市" in labels  # the affected league, from the built-in layer
         assert any("满洲里" in label for label in labels)  # the affected county
@@ -332,5 +333,33 @@ def test_case_page_for_a_lead_created_through_the_api(
     assert "呼伦贝尔市人民政府" in html
     m = client.get(f"/leads/{lead['id']}/map", headers=bearer(tokens.viewer))
     assert m.status_code == 200 and len(m.content) < 300_000
-    labels = {f["properties"]["label"] for p in geojson_for_test(m.text) for f in p["features"]}
+    labels = {f["properties"]["label"] for p in embedded_geojson(m.text) for f in p["features"]}
     assert {"呼伦贝尔市", "满洲里市"} <= labels
+
+
+def test_gcj02_intranet_tiles_put_vectors_in_their_frame(
+    web_services, tokens: Tokens, seeded
+) -> None:
+    import dataclasses
+
+    from geo_service.app import create_app
+
+    settings = web_services.settings.model_copy(update={
+        "basemap": "http://tiles.intranet/{z}/{x}/{y}.png", "basemap_frame": "GCJ02"})
+    gcj = dataclasses.replace(web_services, settings=settings)
+    h = bearer(tokens.viewer)
+    with TestClient(create_app(services=gcj)) as c, TestClient(
+        create_app(services=web_services)
+    ) as plain:
+        page = c.get("/screen", headers=h)
+        assert "img-src 'self' data: http://tiles.intranet" in page.headers[
+            "content-security-policy"]
+        assert '"frame": "GCJ02"' in page.text and "GCJ-02" in page.text
+        shifted = c.get("/web/boundaries.json", headers=h).json()["features"][0]
+        true = plain.get("/web/boundaries.json", headers=h).json()["features"][0]
+        assert shifted["properties"]["code"] == true["properties"]["code"]
+        a = shapely.get_coordinates(shape(shifted["geometry"]))[0]
+        b = shapely.get_coordinates(shape(true["geometry"]))[0]
+        assert 0.001 < abs(a[0] - b[0]) < 0.02  # hundreds of metres: the GCJ-02 offset
+        m = c.get(f"/leads/{seeded['later']}/map", headers=h).text
+        assert "tiles.intranet" in m and "已转换为 GCJ-02 显示" in m

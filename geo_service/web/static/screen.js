@@ -110,7 +110,9 @@
       geometry = { type: "Polygon", coordinates: [pts] };
     }
     drawn.clearLayers();
-    if (crs === "EPSG:4490" || crs === "EPSG:4326") {
+    /* Shown on the map only when typed in the map's own frame; otherwise the service converts. */
+    var sameFrame = cfg.frame === "GCJ02" ? crs === "GCJ02" : (crs === "EPSG:4490" || crs === "EPSG:4326");
+    if (sameFrame) {
       var layer = L.geoJSON(geometry, { style: { color: "#d7191c" } });
       layer.eachLayer(function (l) { drawn.addLayer(l); });
       map.fitBounds(layer.getBounds(), { maxZoom: 12 });
