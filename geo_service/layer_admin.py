@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from pydantic import ValidationError
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -493,7 +494,21 @@ def _impacted(services: Services, leads: Sequence[Lead], engine: Any,
         current = _current_decision(lead)
         if current is None:
             continue
-        after = dict(run(lead, engine))
+        try:
+            after = dict(run(lead, engine))
+        except (ValidationError, DomainError) as exc:
+            # A lead stored before a stricter request schema, or one whose location no longer
+            # parses: list it for a person to look at rather than failing the whole query.
+            impacted.append({
+                "lead_id": lead.id,
+                "title": lead.title,
+                "status": lead.status,
+                "decision_id": current.id,
+                "changes": [{"field": "not_rescreenable", "label": "无法重新筛查",
+                             "before": None, "after": None}],
+                "error": getattr(exc, "detail", None) or "存储的线索请求无法重新筛查，请人工核对。",
+            })
+            continue
         changes = decision_changes(current.result, after)
         if changes:
             impacted.append({

@@ -433,6 +433,28 @@ def test_impact_lists_exactly_the_changed_leads_then_rescreens(
     _activate(client, tokens, old_id)
 
 
+def test_impact_lists_an_unrescreenable_lead_instead_of_failing(
+    client, tokens, svc, moved, replacement
+):
+    """A stored request that no longer validates is listed for a person, never a 500."""
+    lead = _lead(client, tokens, moved["point"], "请求已损坏的线索")
+    with svc.sessions() as s:
+        s.get(Lead, lead["id"]).request = {"location": {"geometry": {"type": "Bogus"}}}
+        s.commit()
+    try:
+        r = client.get(
+            f"/api/v1/layers/versions/{replacement['id']}/impact", headers=tokens["analyst"]
+        )
+        assert r.status_code == 200, r.text
+        (entry,) = [i for i in r.json()["impacted"] if i["lead_id"] == lead["id"]]
+        assert entry["changes"][0]["field"] == "not_rescreenable"
+        assert entry["error"]
+    finally:
+        with svc.sessions() as s:
+            s.get(Lead, lead["id"]).status = "not_filed"
+            s.commit()
+
+
 def test_decision_changes_alone():
     before = {
         "jurisdiction": {
