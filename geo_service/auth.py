@@ -1,4 +1,4 @@
-"""Bearer tokens and roles (API.md): stored hashed; the browser carries the token in a signed cookie."""
+"""Bearer tokens and roles (API.md): stored hashed; browsers carry the token in a signed cookie."""
 
 from __future__ import annotations
 
@@ -67,7 +67,9 @@ def create_token(session: Session, role: str, name: str, actor: str = "cli") -> 
 
 def lookup_token(session: Session, token: str) -> Principal | None:
     row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
+        )
     ).one_or_none()
     return None if row is None else Principal(name=row.name, role=row.role, token_id=row.id)
 

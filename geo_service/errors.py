@@ -58,7 +58,7 @@ class LayerNotFound(NotFound):
 
 
 class RuleConflict(DomainError):
-    """The request contradicts the regulation (e.g. not filing a minor case the law says to file)."""
+    """The request contradicts the regulation (e.g. not filing a case the law says to file)."""
 
     status = 409
     title = "与规定冲突"
@@ -115,8 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            FieldError(_loc_to_field(e.get("loc", ())), str(e.get("msg", "")))
-            for e in exc.errors()
+            FieldError(_loc_to_field(e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors()
         ]
         return problem(422, "输入无效", "请求中有字段不符合要求，见 errors。", errors)
 
@@ -129,4 +128,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return problem(500, "服务器内部错误", "服务器处理请求时出错，已记录日志。请稍后重试或联系管理员。")
+        return problem(
+            500, "服务器内部错误", "服务器处理请求时出错，已记录日志。请稍后重试或联系管理员。"
+        )

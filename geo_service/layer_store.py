@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from geo_service.db.models import AuditEntry, LayerFeatureRow, LayerSeries, LayerVersion
@@ -57,6 +57,23 @@ def store_version(
     series: LayerSeries,
     features: Iterable[LayerFeature],
     uploaded_by: str,
+    **provenance: Any,
+) -> LayerVersion:
+    """Store a new draft version of `series` with its features (bulk insert).
+
+    `provenance`: source_filename, source_sha256, source_crs, conversion, effective_from, meta.
+    """
+    return store_version_batches(
+        session, series=series, batches=[list(features)], uploaded_by=uploaded_by, **provenance
+    )
+
+
+def store_version_batches(
+    session: Session,
+    *,
+    series: LayerSeries,
+    batches: Iterable[Sequence[LayerFeature]],
+    uploaded_by: str,
     source_filename: str | None = None,
     source_sha256: str | None = None,
     source_crs: str | None = None,
@@ -64,7 +81,8 @@ def store_version(
     effective_from: date | None = None,
     meta: Mapping[str, Any] | None = None,
 ) -> LayerVersion:
-    """Store a new draft version of `series` with its features (bulk insert)."""
+    """A new draft version whose features arrive batch by batch and are written as they come
+    (PostgreSQL: COPY with hex EWKB; elsewhere: executemany), so a big file is never held twice."""
     last = max((v.version_no for v in series.versions), default=0)
     version = LayerVersion(
         series_id=series.id,
@@ -81,44 +99,6 @@ def store_version(
     )
     session.add(version)
     session.flush()
-    rows = [
-        {
-            "version_id": version.id,
-            "code": f.code,
-            "name": f.name,
-            "attributes": dict(f.attributes),
-            "geom": f.geometry,
-        }
-        for f in features
-    ]
-    if rows:
-        session.execute(LayerFeatureRow.__table__.insert(), rows)
-    version.feature_count = len(rows)
-    audit(session, uploaded_by, "layer_version_uploaded", "layer_version", version.id,
-          {"series": series.name, "version_no": version.version_no, "features": len(rows)})
-    return version
-
-
-def store_version_batches(
-    session: Session,
-    *,
-    series: LayerSeries,
-    batches: Iterable[Sequence[LayerFeature]],
-    uploaded_by: str,
-    source_filename: str | None = None,
-    source_sha256: str | None = None,
-    source_crs: str | None = None,
-    conversion: str | None = None,
-    effective_from: date | None = None,
-    meta: Mapping[str, Any] | None = None,
-) -> LayerVersion:
-    """`store_version` for big layers: features arrive batch by batch and are written as they come
-    (PostgreSQL: COPY with hex EWKB; elsewhere: executemany), so the file is never held twice."""
-    version = store_version(
-        session, series=series, features=(), uploaded_by=uploaded_by,
-        source_filename=source_filename, source_sha256=source_sha256, source_crs=source_crs,
-        conversion=conversion, effective_from=effective_from, meta=meta,
-    )
     count = 0
     postgres = session.get_bind().dialect.name == "postgresql"
     for batch in batches:
@@ -127,13 +107,29 @@ def store_version_batches(
         if postgres:
             _copy_features(session, version.id, batch)
         else:
-            session.execute(LayerFeatureRow.__table__.insert(), [
-                {"version_id": version.id, "code": f.code, "name": f.name,
-                 "attributes": dict(f.attributes), "geom": f.geometry}
-                for f in batch
-            ])
+            session.execute(
+                insert(LayerFeatureRow),
+                [
+                    {
+                        "version_id": version.id,
+                        "code": f.code,
+                        "name": f.name,
+                        "attributes": dict(f.attributes),
+                        "geom": f.geometry,
+                    }
+                    for f in batch
+                ],
+            )
         count += len(batch)
     version.feature_count = count
+    audit(
+        session,
+        uploaded_by,
+        "layer_version_uploaded",
+        "layer_version",
+        version.id,
+        {"series": series.name, "version_no": version.version_no, "features": count},
+    )
     return version
 
 
@@ -145,14 +141,25 @@ def _copy_features(session: Session, version_id: int, batch: Sequence[LayerFeatu
     from layers import STORAGE_SRID
 
     raw = session.connection().connection.driver_connection  # psycopg 3
+    assert raw is not None
     wkb = shapely.to_wkb([f.geometry for f in batch], hex=True, include_srid=False)
     srid_prefix = f"SRID={STORAGE_SRID};"
-    with raw.cursor() as cur, cur.copy(
-        "COPY layer_feature (version_id, code, name, attributes, geom) FROM STDIN"
-    ) as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY layer_feature (version_id, code, name, attributes, geom) FROM STDIN"
+        ) as copy,
+    ):
         for f, g in zip(batch, wkb, strict=True):
-            copy.write_row((version_id, f.code, f.name,
-                            json.dumps(dict(f.attributes), ensure_ascii=False), srid_prefix + g))
+            copy.write_row(
+                (
+                    version_id,
+                    f.code,
+                    f.name,
+                    json.dumps(dict(f.attributes), ensure_ascii=False),
+                    srid_prefix + g,
+                )
+            )
 
 
 def mark_active(session: Session, version: LayerVersion, actor: str) -> LayerVersion | None:
@@ -173,15 +180,25 @@ def mark_active(session: Session, version: LayerVersion, actor: str) -> LayerVer
     version.status = "active"
     version.activated_at = now()
     version.retired_at = None
-    audit(session, actor, "layer_version_activated", "layer_version", version.id,
-          {"series": version.series.name, "version_no": version.version_no,
-           "retired": previous.id if previous else None})
+    audit(
+        session,
+        actor,
+        "layer_version_activated",
+        "layer_version",
+        version.id,
+        {
+            "series": version.series.name,
+            "version_no": version.version_no,
+            "retired": previous.id if previous else None,
+        },
+    )
     return previous
 
 
 def version_data(session: Session, version: LayerVersion) -> LayerVersionData:
     rows = session.scalars(
-        select(LayerFeatureRow).where(LayerFeatureRow.version_id == version.id)
+        select(LayerFeatureRow)
+        .where(LayerFeatureRow.version_id == version.id)
         .order_by(LayerFeatureRow.id)
     ).all()
     return LayerVersionData(
@@ -189,8 +206,13 @@ def version_data(session: Session, version: LayerVersion) -> LayerVersionData:
         series=version.series.name,
         kind=version.series.kind,
         features=tuple(
-            LayerFeature(feature_id=r.id, code=r.code, name=r.name, geometry=r.geom,
-                         attributes=r.attributes or {})
+            LayerFeature(
+                feature_id=r.id,
+                code=r.code,
+                name=r.name,
+                geometry=r.geom,
+                attributes=r.attributes or {},
+            )
             for r in rows
         ),
     )

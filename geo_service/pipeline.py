@@ -292,6 +292,17 @@ def _finish(
     )
 
 
+def _search_radii(services: Services, located: Sequence[Located]) -> dict[str, float]:
+    """How far the overlay looks: the rulebook's nearby radius, and boundary distances only as
+    far as the near-boundary rule can use them (R2: the buffer, or the precision if larger)."""
+    rules = services.rules
+    precision = max((loc.precision_m or 0.0 for loc in located), default=0.0)
+    return {
+        "nearby_radius_m": rules.nearby_radius_m,
+        "boundary_search_m": max(rules.boundary_buffer_m, precision),
+    }
+
+
 def screen(
     services: Services,
     request: ScreenRequest,
@@ -307,7 +318,7 @@ def screen(
     located = locate(request, services)
     result = None
     if located.geometry is not None:
-        result = engine.overlay(located.geometry, nearby_radius_m=services.settings.nearby_radius_m)
+        result = engine.overlay(located.geometry, **_search_radii(services, [located]))
     prior = list(extra_prior_dates)
     obligor_id = request.obligor.id if request.obligor else None
     if obligor_id:
@@ -371,7 +382,7 @@ def screen_many(
     if with_geometry:
         overlays = engine.overlay_many(
             [g for g in (located[i].geometry for i in with_geometry) if g is not None],
-            nearby_radius_m=services.settings.nearby_radius_m,
+            **_search_radii(services, [located[i] for i in with_geometry]),
         )
         results = dict(zip(with_geometry, overlays, strict=True))
     obligors = {

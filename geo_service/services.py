@@ -32,8 +32,8 @@ class Services:
     @classmethod
     def open(cls, settings: Settings) -> Services:
         """Connect, migrate, load built-in layers if missing, and index the active layers."""
-        from geo_service.layer_store import ensure_builtin_layers, load_active_versions
         from geo_service.db.migrate import upgrade
+        from geo_service.layer_store import ensure_builtin_layers, load_active_versions
 
         engine = make_engine(settings.database_url)
         upgrade(engine)
@@ -43,7 +43,10 @@ class Services:
                 ensure_builtin_layers(session)
             overlay = OverlayEngine(load_active_versions(session))
         return cls(
-            settings=settings, engine=engine, sessions=sessions, overlay=overlay,
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            overlay=overlay,
             rules=load_rulebook(settings.rules_file),
             calendar=WorkCalendar.load(settings.calendar_dir),
         )

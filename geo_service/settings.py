@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     # Input limits (R1): large enough for real survey polygons, small enough to stay responsive.
     max_vertices: int = Field(default=200_000, ge=4)
     batch_limit: int = Field(default=10_000, ge=1)
-    nearby_radius_m: float = Field(default=5000.0, gt=0)
     # The rulebook's configurable defaults (RULES.md) live in screening.config; these files
     # override them without a release.
     calendar_dir: Path | None = Field(

@@ -1,4 +1,4 @@
-"""Geometry for geo-screen: CRS conversion, layer files, validation, versions and the overlay engine.
+"""Geometry for geo-screen: CRS, layer files, validation, versions and the overlay engine.
 
 Everything here works in CGCS2000 geographic coordinates (EPSG:4490, x = longitude, y = latitude).
 Nothing here knows HTTP or the database: `geo_service` feeds it plain data.

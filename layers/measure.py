@@ -231,6 +231,15 @@ class SegmentIndex:
         index = ranges[:, :1] + np.arange(self.CHUNK)
         return self.segments[index[index < ranges[:, 1:]]]
 
+    def any_within(self, x: float, y: float, radius_m: float) -> bool:
+        """Whether some segment may lie within `radius_m` of (x, y): a cheap, conservative test
+        (a degree box that holds every point within the radius; false means certainly farther)."""
+        dlat = radius_m / 110_000.0 + 1e-9  # a degree of latitude is at least 110.57 km
+        coslat = math.cos(math.radians(min(abs(y) + dlat, 89.9)))
+        dlon = radius_m / (111_000.0 * coslat) + 1e-9  # a degree of longitude ≥ 111.32 km·cos(lat)
+        box = shapely.box(x - dlon, y - dlat, x + dlon, y + dlat)
+        return len(self.tree.query(box)) > 0
+
     def distance_m(self, x: float, y: float) -> float:
         """Geodesic metres from (x, y) to the nearest segment; inf when there are none."""
         point = shapely.Point(x, y)

@@ -91,7 +91,8 @@ class OverlayResult:
     # the nearest unit within gap_search_m, for gap handling (R2).
     nearest_unit: Mapping[str, Near] = field(default_factory=dict)
     # For point footprints: kind -> geodesic distance (m) from the point to the boundary of the
-    # unit that contains it (league, province), for the near_boundary rule (R2).
+    # unit that contains it (league, province), for the near_boundary rule (R2). With a
+    # boundary_search_m, only distances up to it are reported (a missing kind means "farther").
     boundary_distance_m: Mapping[str, float] = field(default_factory=dict)
     layer_versions: Mapping[str, int] = field(default_factory=dict)  # series -> version id
 
@@ -332,11 +333,13 @@ class OverlayEngine:
         *,
         nearby_radius_m: float = 5000.0,
         gap_search_m: float = 1000.0,
+        boundary_search_m: float | None = None,
     ) -> OverlayResult:
+        """What `geometry` touches. `boundary_search_m` caps the point-to-boundary distances
+        (the rulebook only needs those within its buffer); None measures them all."""
         snapshot = self._snapshot  # read once: the whole query sees one snapshot
-        _check_radius(nearby_radius_m, "nearby_radius_m")
-        _check_radius(gap_search_m, "gap_search_m")
-        return _overlay(snapshot, geometry, nearby_radius_m, gap_search_m)
+        radii = _Radii.checked(nearby_radius_m, gap_search_m, boundary_search_m)
+        return _overlay(snapshot, geometry, radii)
 
     def overlay_many(
         self,
@@ -344,25 +347,38 @@ class OverlayEngine:
         *,
         nearby_radius_m: float = 5000.0,
         gap_search_m: float = 1000.0,
+        boundary_search_m: float | None = None,
     ) -> list[OverlayResult]:
         """overlay() of each geometry, all on one snapshot; all-point inputs take a bulk path
         (one STRtree of the points, queried by each series' prepared features)."""
         snapshot = self._snapshot
-        _check_radius(nearby_radius_m, "nearby_radius_m")
-        _check_radius(gap_search_m, "gap_search_m")
+        radii = _Radii.checked(nearby_radius_m, gap_search_m, boundary_search_m)
         geoms = list(geometries)
         if geoms and all(
             g is not None and g.geom_type == "Point" and not g.is_empty for g in geoms
         ):
-            return _bulk_points(
-                snapshot, np.array(geoms, dtype=object), nearby_radius_m, gap_search_m
-            )
-        return [_overlay(snapshot, g, nearby_radius_m, gap_search_m) for g in geoms]
+            return _bulk_points(snapshot, np.array(geoms, dtype=object), radii)
+        return [_overlay(snapshot, g, radii) for g in geoms]
 
 
-def _overlay(
-    snapshot: _Snapshot, geometry: BaseGeometry, nearby_radius_m: float, gap_search_m: float
-) -> OverlayResult:
+@dataclass(frozen=True, slots=True)
+class _Radii:
+    """The search distances of one query, in metres."""
+
+    nearby: float
+    gap: float
+    boundary: float | None
+
+    @classmethod
+    def checked(cls, nearby: float, gap: float, boundary: float | None) -> _Radii:
+        _check_radius(nearby, "nearby_radius_m")
+        _check_radius(gap, "gap_search_m")
+        if boundary is not None:
+            _check_radius(boundary, "boundary_search_m")
+        return cls(nearby, gap, boundary)
+
+
+def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> OverlayResult:
     fp = _footprint(geometry)
     hits: dict[str, list[Hit]] = {kind: [] for kind in snapshot.by_kind}
     touched: dict[str, set[int]] = {}
@@ -370,7 +386,7 @@ def _overlay(
         found = ix.intersecting(fp.geometry)
         touched[name] = set(found.tolist())
         hits[ix.kind].extend(ix.hit(int(i), _share(ix, int(i), fp)) for i in found)
-    return _result(snapshot, fp, hits, touched, nearby_radius_m, gap_search_m)
+    return _result(snapshot, fp, hits, touched, radii)
 
 
 def _result(
@@ -378,16 +394,17 @@ def _result(
     fp: _Footprint,
     hits: Mapping[str, list[Hit]],
     touched: Mapping[str, set[int]],
-    nearby_radius_m: float,
-    gap_search_m: float,
+    radii: _Radii,
 ) -> OverlayResult:
-    boundary = _boundary_distances(snapshot, fp, touched) if fp.type == "point" else {}
+    boundary = (
+        _boundary_distances(snapshot, fp, touched, radii.boundary) if fp.type == "point" else {}
+    )
     return OverlayResult(
         footprint_type=fp.type,
         footprint_measure=fp.measure,
         hits=MappingProxyType({k: _sorted_hits(v) for k, v in hits.items()}),
-        nearby=tuple(_nearby(snapshot, fp.geometry, touched, nearby_radius_m)),
-        nearest_unit=MappingProxyType(_nearest_units(snapshot, fp.geometry, hits, gap_search_m)),
+        nearby=tuple(_nearby(snapshot, fp.geometry, touched, radii.nearby)),
+        nearest_unit=MappingProxyType(_nearest_units(snapshot, fp.geometry, hits, radii.gap)),
         boundary_distance_m=MappingProxyType(boundary),
         layer_versions=snapshot.layer_versions,
     )
@@ -437,7 +454,7 @@ def _nearest_units(
 
 
 def _boundary_distances(
-    snapshot: _Snapshot, fp: _Footprint, touched: Mapping[str, set[int]]
+    snapshot: _Snapshot, fp: _Footprint, touched: Mapping[str, set[int]], cap_m: float | None
 ) -> dict[str, float]:
     out: dict[str, float] = {}
     for kind in BOUNDARY_KINDS:
@@ -448,8 +465,10 @@ def _boundary_distances(
                 with _PREPARED_LOCK:
                     inside = shapely.intersects(ix.geoms[i], fp.points)
                 for point in fp.points[inside]:
+                    if cap_m is not None and not segments.any_within(point.x, point.y, cap_m):
+                        continue  # farther than the cap: no need for the exact distance
                     best = min(best, segments.distance_m(point.x, point.y))
-        if math.isfinite(best):
+        if math.isfinite(best) and (cap_m is None or best <= cap_m):
             out[kind] = best
     return out
 
@@ -460,7 +479,7 @@ def _check_radius(value: float, name: str) -> None:
 
 
 def _bulk_points(
-    snapshot: _Snapshot, points: NDArray[np.object_], radius_m: float, gap_search_m: float
+    snapshot: _Snapshot, points: NDArray[np.object_], radii: _Radii
 ) -> list[OverlayResult]:
     """The bulk path for N points: each series' features query one STRtree of the points."""
     n = len(points)
@@ -477,8 +496,7 @@ def _bulk_points(
             _Footprint(points[p], points[p], "point", 1.0, points[p : p + 1]),
             hits[p],
             touched[p],
-            radius_m,
-            gap_search_m,
+            radii,
         )
         for p in range(n)
     ]

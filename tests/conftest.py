@@ -8,51 +8,29 @@ the end. If the server is unreachable the PostGIS tests fail; they never skip.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from pgdb import PG_ADMIN_URL, throwaway_database
+from sqlalchemy.exc import OperationalError
 
 from geo_service.services import Services
 from geo_service.settings import Settings
 
-PG_ADMIN_URL = os.environ.get(
-    "GEO_SCREEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 BACKENDS = ("sqlite", "postgis")
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A fresh PostGIS database for this test run."""
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"geo_screen_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # a clear failure, never a skip
-        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed for the PostGIS tests: {exc}")
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    db = create_engine(url)
-    with db.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    db.dispose()
-    try:
+    """A fresh PostGIS database for this test run (fails, never skips, without a server)."""
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(throwaway_database(PG_ADMIN_URL))
+        except OperationalError as exc:
+            pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed for the PostGIS tests: {exc}")
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

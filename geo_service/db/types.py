@@ -43,9 +43,7 @@ class GeometryColumn(TypeDecorator[BaseGeometry]):
         if dialect is None:
             return LargeBinary()
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(
-                Geometry(self.geometry_type, srid=self.srid)
-            )
+            return dialect.type_descriptor(Geometry(self.geometry_type, srid=self.srid))
         return dialect.type_descriptor(LargeBinary())
 
     def process_bind_param(self, value: BaseGeometry | None, dialect: Dialect) -> Any:

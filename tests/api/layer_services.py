@@ -3,21 +3,17 @@ league layer, which must not move the decisions other tests rely on in the share
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from pgdb import PG_ADMIN_URL, throwaway_database
 
 from geo_service.services import Services
 from geo_service.settings import Settings
 
-PG_ADMIN_URL = os.environ.get(
-    "GEO_SCREEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+__all__ = ["PG_ADMIN_URL", "fresh_services"]
 
 
 @contextmanager
@@ -25,31 +21,20 @@ def fresh_services(backend: str, tmp: Path, pg_admin_url: str) -> Iterator[Servi
     """A migrated database with the built-in layers, opened as a Services; dropped afterwards."""
     if backend == "sqlite":
         url = f"sqlite:///{tmp / f'layers-{uuid.uuid4().hex[:6]}.db'}"
-        services = Services.open(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
-        try:
+        with _opened(url) as services:
             yield services
-        finally:
-            services.close()
         return
-    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
-    name = f"geo_screen_test_layers_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    with (
+        throwaway_database(pg_admin_url, prefix="geo_screen_test_layers") as url,
+        _opened(url) as services,
+    ):
+        yield services
+
+
+@contextmanager
+def _opened(url: str) -> Iterator[Services]:
+    services = Services.open(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
     try:
-        services = Services.open(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
-        try:
-            yield services
-        finally:
-            services.close()
+        yield services
     finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+        services.close()

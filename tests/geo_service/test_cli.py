@@ -47,9 +47,14 @@ def test_init_twice_then_token(tmp_path: Path) -> None:
         row = conn.execute(select(ApiToken.role, ApiToken.token_hash, ApiToken.name)).one()
         assert row.role == "screener" and row.name == "张三"
         assert row.token_hash == hash_token(lines[0])  # stored hashed, never in clear
-        assert conn.scalar(
-            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "token_issued")
-        ) == 1
+        assert (
+            conn.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "token_issued")
+            )
+            == 1
+        )
     engine.dispose()
 
 

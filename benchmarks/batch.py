@@ -1,6 +1,6 @@
 """Benchmark: one POST /api/v1/screen/batch of N points (default 10,000), in process.
 
-    .venv/bin/python tests/api/bench_batch.py [--n 10000] [--db sqlite:///bench.db]
+    .venv/bin/python benchmarks/batch.py [--n 10000] [--db sqlite:///bench.db]
 
 Prints the time of the request and of its parts (validation, location, overlay, rulebook).
 Not a test: speed claims live here, with figures, not in timed unit tests.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geo_service.app import create_app
 from geo_service.auth import create_token
