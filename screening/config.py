@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from screening.enums import CaseType, Department, Grade
-from screening.units import UNITS_BY_CODE
+from screening.units import LEAGUES_BY_CODE
 
 RULEBOOK_VERSION = "2025-05-09"  # 内政办发〔2025〕16号, in force on this date
 
@@ -42,6 +42,11 @@ DEFAULT_DEPARTMENT_TABLE: Mapping[str, str | None] = MappingProxyType(
         CaseType.OTHER: None,
     }
 )
+
+
+# Case-handling periods (办案期限) the appraisal time may pause (第十七条第一款); the engine
+# passes the appraisal periods to exactly these deadlines.
+PAUSABLE_DEADLINES = ("preliminary_check", "consultation")
 
 
 class RulebookConfigError(ValueError):
@@ -84,7 +89,7 @@ class RulebookConfig:
     holiday_roll: bool = True
     # Deadlines whose clock stops during appraisal (第十七条第一款: 办案期限).
     paused_by_appraisal: tuple[str, ...] = ("preliminary_check", "consultation")
-    # R4: 第六条 as data, and per-unit adjustments (第六条末款), keyed by league/region code.
+    # R4: 第六条 as data, and per-league adjustments (第六条第三款), keyed by league code.
     department_table: Mapping[str, str | None] = field(
         default_factory=lambda: DEFAULT_DEPARTMENT_TABLE
     )
@@ -96,7 +101,7 @@ class RulebookConfig:
         _check(self)
 
     def departments_for(self, unit_code: str | None) -> Mapping[str, str | None]:
-        """The case-type table in force for a rights holder, with its 第六条末款 adjustments."""
+        """The case-type table in force for a rights holder, with its 第六条第三款 adjustments."""
         override = self.league_department_overrides.get(unit_code or "", {})
         return {**self.department_table, **override}
 
@@ -199,12 +204,19 @@ def _check(c: RulebookConfig) -> None:
             raise RulebookConfigError(
                 f"{name} 应为 {', '.join(Grade)} 之一，实际为 {getattr(c, name)!r}。"
             )
+    bad = [n for n in c.paused_by_appraisal if n not in PAUSABLE_DEADLINES]
+    if bad:
+        raise RulebookConfigError(
+            f"paused_by_appraisal 中的 {bad[0]!r} 不是可暂停的办案期限"
+            f"（可用：{', '.join(PAUSABLE_DEADLINES)}；第十七条第一款只涉及办案期限）。"
+        )
     _check_table("department_table", c.department_table)
     for code, table in c.league_department_overrides.items():
-        if code not in UNITS_BY_CODE:
+        if code not in LEAGUES_BY_CODE:
             raise RulebookConfigError(
-                f"league_department_overrides 中的 {code!r} 不是盟市或自治区代码"
-                f"（可用：{', '.join(UNITS_BY_CODE)}）。"
+                f"league_department_overrides 中的 {code!r} 不是盟市代码"
+                f"（可用：{', '.join(LEAGUES_BY_CODE)}）；第六条第三款只授权各盟行政公署、"
+                "市人民政府调整职责分工，自治区层级按第六条第一款。"
             )
         _check_table(f"league_department_overrides.{code}", table)
 

@@ -23,7 +23,7 @@ from screening.notices import Notice
 
 _CASE_TYPES = frozenset(CaseType)
 _DEPARTMENTS = frozenset(Department)
-TABLE_CITATION = "第六条"
+TABLE_CITATION = "第六条第一款"  # the division of duties (第二款 courts, 第三款 adjustment)
 ADJUST_CITATION = "第六条第三款"  # 各盟行政公署、市人民政府可…对职责分工进行调整
 DESIGNATE_CITATION = "第五条第三款"
 LEAD_CITATION = "第五条第四款"
@@ -57,7 +57,7 @@ class Departments:
     lead_designation_required: bool
     suggested_lead: str | None
     cooperating: tuple[Responsible, ...]
-    adjusted_by: str | None  # the unit whose 第六条末款 adjustment applied
+    adjusted_by: str | None  # the league whose 第六条第三款 adjustment applied
     notices: tuple[Notice, ...]
     explanation: str
     citations: tuple[str, ...]
@@ -129,12 +129,17 @@ def decide_departments(
         else:
             parts.append(f"案件类型“{text}”在第六条职责分工中没有对应部门")
     if not type_dept:
+        if known_type and case_type != CaseType.OTHER:
+            assert case_type is not None
+            why = f"案件类型“{CASE_TYPE_TEXT[CaseType(case_type)]}”在现行职责分工中没有对应部门"
+        elif known_type:
+            why = "案件类型为“其他”，第六条未规定对应部门"
+        elif case_type:
+            why = "案件类型无法识别"
+        else:
+            why = "未填写案件类型"
         notices.append(
-            Notice(
-                "manual_department",
-                "案件类型为“其他”或未填写，第六条未规定对应部门：请赔偿权利人依第五条第三款"
-                "书面指定负责部门。",
-            )
+            Notice("manual_department", f"{why}：请赔偿权利人依第五条第三款书面指定负责部门。")
         )
     if adjusted:
         cites.append(ADJUST_CITATION)
@@ -144,7 +149,7 @@ def decide_departments(
     if in_nature_reserve:
         add(Department.FORESTRY_GRASSLAND, "nature_reserve", TABLE_CITATION)
         parts.append(
-            "损害区域位于自然保护地内，依第六条“自然保护地内发生的环境污染、生态破坏行为”由林草部门"
+            "损害区域位于自然保护地内，依第六条第一款“自然保护地内发生的环境污染、生态破坏行为”由林草部门"
             "负责"
         )
 
@@ -153,7 +158,7 @@ def decide_departments(
             add(penalty_department, "admin_penalty", TABLE_CITATION)
             parts.append(
                 f"行政处罚案件由作出处罚的{department_name(penalty_department, jurisdiction)}负责"
-                "（第六条“本部门管辖的行政处罚案件”）"
+                "（第六条第一款“本部门管辖的行政处罚案件”）"
             )
         else:
             notices.append(
@@ -190,7 +195,7 @@ def decide_departments(
                 TABLE_CITATION,
             )
         )
-        parts.append("涉嫌犯罪案件由公安机关移交线索并支持调查（第六条），列为配合单位")
+        parts.append("涉嫌犯罪案件由公安机关移交线索并支持调查（第六条第一款），列为配合单位")
 
     if jurisdiction.status != "decided":
         parts.append("管辖尚未确定，部门名称暂用通称")

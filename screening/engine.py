@@ -161,11 +161,12 @@ def lead_deadlines(
                 citation="第二十七条",
                 pauses=pauses if "consultation" in config.paused_by_appraisal else (),
                 roll=roll,
-                note=f"磋商次数原则上不超过 {config.consultation_max_sessions} 次；案情重大复杂的，"
-                "经负责人同意可以适当增加（第二十七条）",
+                note=f"磋商期限原则上不超过 {config.consultation_days} 日，磋商次数原则上不超过 "
+                f"{config.consultation_max_sessions} 次；案情重大复杂的，经赔偿权利人指定的部门或"
+                "机构负责人同意，可以适当增加会议次数（第二十七条）",
             )
         )
-    if major.is_major:
+    if major.is_major and major.reporting is not None:  # 第三十八条: only with a 督办单位
         start = lead.supervision_started_on or lead.received_on
         if start is not None:
             default = lead.supervision_started_on is None

@@ -33,7 +33,7 @@ class Intake:
     sensitive_basis: tuple[str, ...]  # kinds touched, or "source_channel"
     excluded: bool
     in_scope: bool  # False when the area lies outside the region (第二条)
-    report_to: str | None  # the same-level ecology-environment department (汇总)
+    report_to: str | None  # the same-level ecology-environment department (汇总), every lead
     notices: tuple[Notice, ...]
     explanation: str
 
@@ -109,9 +109,11 @@ def decide_intake(
     else:
         lead = False
         parts.append("损害区域不涉及生态保护红线、禁止开发区域或重点生态功能区")
-    report_to = ecology_department_name if lead else None
-    if lead and report_to:
-        parts.append(f"应送{report_to}汇总（第十二条第一款）")
+    # 第十二条第一款 covers every channel (一)–(十), not only item (五): after the preliminary
+    # check each lead goes to the same-level ecology-environment department to be collected.
+    report_to = ecology_department_name if in_scope and not already_remediated else None
+    if report_to:
+        parts.append(f"完成初步核查后，应将案件作为线索送{report_to}汇总（第十二条第一款）")
 
     if already_remediated:
         notices.append(

@@ -237,32 +237,6 @@ def decide_jurisdiction(
             f"（{SCOPE_CITATION}），不作其他判定。",
             citations=(SCOPE_CITATION, CITATION),
         )
-    if not leagues:
-        # A gap between unit polygons: the nearest league within gap_tolerance_m, else manual.
-        defaults.append(f"gap_tolerance_m={config.gap_tolerance_m}")
-        gap = _gap_league(spatial, config)
-        if gap is None:
-            why = _unresolved_why(spatial, config)
-            notices.append(Notice("unresolved", f"无法确定管辖：{why}。请人工指定赔偿权利人。"))
-            return finish(
-                "unresolved",
-                None,
-                None,
-                None,
-                f"{why}，无法依第五条第二款确定赔偿权利人，需人工指定。",
-            )
-        unit, dist = gap
-        where = "在自治区内但" if in_region else "（图层缝隙）"
-        notices.append(
-            Notice(
-                "gap_assigned",
-                f"损害发生地{where}未落入任何盟市图斑，距最近的{unit.name}约 {dist:.0f} 米，"
-                f"在缝隙容差 {config.gap_tolerance_m:g} 米内，暂归{unit.name}，请人工核实。",
-            )
-        )
-        leagues = [UnitShare("league", unit.code, unit.name, None)]
-        verify = True
-
     measure = _MEASURE.get(spatial.footprint_type or "", "")
     if countries:
         notices.append(
@@ -292,6 +266,42 @@ def decide_jurisdiction(
             "属跨省（区、市）的生态环境损害，依第五条第二款由自治区人民政府商相关省级人民政府"
             "开展生态环境损害赔偿工作。",
         )
+    if not leagues:
+        # A gap between unit polygons: the nearest league within gap_tolerance_m, else manual.
+        # Only cross-league and below need a league (R2 order: cross-province comes first).
+        defaults.append(f"gap_tolerance_m={config.gap_tolerance_m}")
+        gap = _gap_league(spatial, config)
+        if gap is None and national_impact and in_region:
+            return finish(
+                "decided",
+                "region",
+                "national_impact",
+                REGION,
+                "提交人标明该损害在全国有重大影响，依第五条第二款由内蒙古自治区人民政府管辖"
+                "（损害发生地未落入任何盟市图斑，但不影响本项判定）。",
+            )
+        if gap is None:
+            why = _unresolved_why(spatial, config)
+            notices.append(Notice("unresolved", f"无法确定管辖：{why}。请人工指定赔偿权利人。"))
+            return finish(
+                "unresolved",
+                None,
+                None,
+                None,
+                f"{why}，无法依第五条第二款确定赔偿权利人，需人工指定。",
+            )
+        unit, dist = gap
+        where = "在自治区内但" if in_region else "（图层缝隙）"
+        notices.append(
+            Notice(
+                "gap_assigned",
+                f"损害发生地{where}未落入任何盟市图斑，距最近的{unit.name}约 {dist:.0f} 米，"
+                f"在缝隙容差 {config.gap_tolerance_m:g} 米内，暂归{unit.name}，请人工核实。",
+            )
+        )
+        leagues = [UnitShare("league", unit.code, unit.name, None)]
+        verify = True
+
     if len(leagues) >= 2:
         return finish(
             "decided",
@@ -335,7 +345,7 @@ def _near_boundary_notice(spatial: SpatialFacts, config: RulebookConfig) -> Noti
     close = {
         k: d
         for k, d in spatial.boundary_distance_m.items()
-        if k in ("league", "province") and d < threshold
+        if k in ("league", "province") and d <= threshold  # 以内 includes the limit
     }
     if not close:
         return None

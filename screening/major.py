@@ -110,7 +110,7 @@ def decide_major(
         none = "不存在第三十六条规定的重大案件情形。"
         return MajorCase(False, (), None, None, tuple(notices), none)
 
-    reporting = {
+    reporting: dict[str, Any] | None = {
         "progress_every_working_days": config.major_progress_working_days,
         "completion_within_working_days": config.major_completion_working_days,
         "citation": REPORTING_CITATION,
@@ -132,7 +132,13 @@ def decide_major(
             supervisor = None
             parts.append("责任部门尚未确定，督办部门待部门指定后确定（第三十五条第二款）")
     elif jurisdiction.level == "region":
-        parts.append("由自治区人民政府管辖，不属第三十五条第二款所称对盟市办理案件的督办")
+        # 第三十八条: the 承办单位 reports to its 督办单位; 第三十五条第二款 supervision covers
+        # cases a league handles, so a case the region handles itself has no such reporting.
+        reporting = None
+        parts.append(
+            "由自治区人民政府管辖，不属第三十五条第二款所称对盟市办理案件的督办，"
+            "第三十八条向督办单位报告的要求不适用（国家督办的，按督办要求报告）"
+        )
     else:
         parts.append("管辖尚未确定，督办单位待定")
     return MajorCase(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as _cal
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from screening.config import RulebookConfig
@@ -17,11 +17,22 @@ MINOR_CITATION = "第四十八条"
 AMOUNT_CITATION = "第四十八条第（一）项"
 IMPACT_CITATION = "第四十八条第（二）项"
 GROUND_CITATION = "第十五条第二款第（三）项"
+_ONE_DAY = timedelta(days=1)
 OVERRIDE_CITATIONS = {
     RED_LINE: "第十五条第五款第（一）项",
     NATURE_RESERVE: "第十五条第五款第（一）项",
     "repeat_within_2_years": "第十五条第五款第（二）项",
     "region_decision": "第十五条第五款第（三）项",
+}
+
+
+# Why an override ground could not be established, as the officer reads it.
+_UNKNOWN_TEXT = {
+    RED_LINE: "是否位于生态保护红线内（敏感区图层缺失或位置不具体，第十五条第五款第（一）项）",
+    NATURE_RESERVE: "是否位于自然保护地内（敏感区图层缺失或位置不具体，第十五条第五款第（一）项）",
+    "repeat_within_2_years": (
+        "是否属于2年内再次发生（缺少损害发生日期和接到线索日期，第十五条第五款第（二）项）"
+    ),
 }
 
 
@@ -32,10 +43,26 @@ def years_before(d: date, years: int) -> date:
     return date(y, d.month, min(d.day, _cal.monthrange(y, d.month)[1]))
 
 
+def years_after(d: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February falls back to the month's last day
+    (民法典第二百零二条)."""
+    y = d.year + years
+    return date(y, d.month, min(d.day, _cal.monthrange(y, d.month)[1]))
+
+
+def repeat_window_start(occurred_on: date, years: int) -> date:
+    """The earliest earlier-damage date whose `years` still cover `occurred_on`.
+
+    The period runs forward from the earlier damage (民法典第二百零一、二百零二条: the start day
+    is not counted, the period ends on the corresponding day or, lacking one, the month's last
+    day); counting backwards from `occurred_on` differs when it is 29 February.
+    """
+    return years_before(occurred_on - _ONE_DAY, years) + _ONE_DAY
+
+
 def repeats_within(earlier: Iterable[date], occurred_on: date, years: int) -> list[date]:
-    """Earlier damage on or after the date `years` before `occurred_on`, and before it."""
-    start = years_before(occurred_on, years)
-    return sorted(d for d in set(earlier) if start <= d < occurred_on)
+    """Earlier damage (before `occurred_on`) whose `years`, counted from it, reach `occurred_on`."""
+    return sorted(d for d in set(earlier) if d < occurred_on <= years_after(d, years))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +189,7 @@ def decide_minor(
             )
     else:
         years = config.repeat_window_years
-        window_start = years_before(ref, years)
+        window_start = repeat_window_start(ref, years)
         repeat_dates = repeats_within(prior, ref, years)
         if repeat_dates:
             reasons.append("repeat_within_2_years")
@@ -192,12 +219,12 @@ def decide_minor(
             "虽属显著轻微，仍应当启动索赔程序（第十五条第五款），不得以第十五条第二款第（三）项不启动"
         )
     elif is_minor and override is None:
-        parts.append("能否以显著轻微为由不启动索赔，取决于尚无法判断的敏感区状态，须人工核实")
+        what = "、".join(_UNKNOWN_TEXT[k] for k in unknown)
+        parts.append(f"能否以显著轻微为由不启动索赔，取决于尚无法判断的{what}，须人工核实")
         notices.append(
             Notice(
                 "override_undetermined",
-                "该线索属显著轻微，但由于敏感区图层缺失或位置不具体，无法判断是否位于生态保护红线或"
-                "自然保护地内（第十五条第五款第（一）项）；在核实前不应以显著轻微为由不予立案。",
+                f"该线索属显著轻微，但无法判断{what}；在核实前不应以显著轻微为由不予立案。",
             )
         )
     elif is_minor:

@@ -156,7 +156,7 @@ def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAr
         )
     )
     threshold = max(config.boundary_buffer_m, spatial.precision_m or 0.0)
-    close = [n for n in nearby if n.distance_m < threshold and n.kind in OVERRIDE_KINDS]
+    close = [n for n in nearby if n.distance_m <= threshold and n.kind in OVERRIDE_KINDS]
     if close:
         verify = True
         n = close[0]

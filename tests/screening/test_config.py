@@ -46,9 +46,14 @@ def test_from_mapping_overrides_and_merges_tables() -> None:
         ({"preliminary_check_days": 30.5}, "整数"),
         ({"department_table": {"mining": "natural_resources"}}, "案件类型 'mining' 未知"),
         ({"department_table": {"illegal_mining": "police"}}, "部门 'police' 未知"),
-        ({"league_department_overrides": {"159999": {}}}, "不是盟市或自治区代码"),
+        ({"league_department_overrides": {"159999": {}}}, "不是盟市代码"),
+        # 第六条第三款 lets 各盟行政公署、市人民政府 adjust duties; the region is not among them.
+        ({"league_department_overrides": {"150000": {}}}, "第六条第三款"),
         ({"major_incident_grade": "big"}, "major_incident_grade"),
         ({"gap_tolerance_m": -1}, "不能为负数"),
+        # A misspelt deadline name would silently switch the 第十七条第一款 pause off.
+        ({"paused_by_appraisal": ["preliminary-check"]}, "preliminary-check"),
+        ({"paused_by_appraisal": ["obligor_reply"]}, "obligor_reply"),
     ],
 )
 def test_bad_settings_name_the_key(data, fragment) -> None:
@@ -60,3 +65,9 @@ def test_bad_settings_name_the_key(data, fragment) -> None:
 def test_config_is_frozen() -> None:
     with pytest.raises(AttributeError):
         RulebookConfig().min_share = 0.5  # type: ignore[misc]
+
+
+def test_pause_can_be_limited_to_one_deadline() -> None:
+    c = RulebookConfig.from_mapping({"paused_by_appraisal": ["consultation"]})
+    assert c.paused_by_appraisal == ("consultation",)
+    assert RulebookConfig.from_mapping({"paused_by_appraisal": []}).paused_by_appraisal == ()

@@ -109,7 +109,8 @@ def test_consultation_deadlines(config, calendar) -> None:
         date(2026, 12, 28),
         date(2026, 12, 27),
     )
-    assert "3 次" in consultation.explanation
+    assert "原则上不超过 90 日" in consultation.explanation  # 第二十七条's own qualifier
+    assert "原则上不超过 3 次" in consultation.explanation
 
 
 def test_missing_received_on_is_warned_not_guessed(config, calendar) -> None:

@@ -41,8 +41,11 @@ def test_every_api_field_is_produced(config, calendar) -> None:
     assert {"layer", "layer_version", "feature_id", "name", "share"} <= set(
         out["sensitive_areas"]["red_line"][0]
     )
-    assert out["sensitive_areas"]["nearby"][0] | {} == out["sensitive_areas"]["nearby"][0]
-    assert {"kind", "name", "distance_m"} <= set(out["sensitive_areas"]["nearby"][0])
+    (nearby,) = out["sensitive_areas"]["nearby"]
+    assert {"kind", "name", "distance_m"} <= set(nearby)
+    assert (nearby["kind"], nearby["name"], nearby["distance_m"]) == (
+        "nature_reserve", "某保护区", 830.0
+    )
     assert {"is_minor", "basis", "override", "override_reasons", "claim_required",
             "citations"} <= set(out["minor"])  # fmt: skip
     assert {"responsible", "lead_designation_required", "suggested_lead", "cooperating",

@@ -63,11 +63,13 @@ def test_article_6_table(case_type, code, league_name, region_name, config, cale
     lead = LeadFacts(case_type=case_type)
     at_league = departments(lead, in_league("150700"), config, calendar)
     assert at_league["responsible"] == [
-        {"code": code, "name": league_name, "basis": "case_type", "citation": "第六条"}
+        {"code": code, "name": league_name, "basis": "case_type", "citation": "第六条第一款"}
     ]
     assert at_league["lead_designation_required"] is False
     assert at_league["suggested_lead"] == code
-    assert "第六条" in at_league["citations"]
+    # 第六条 has three paragraphs: the division of duties is its 第一款 (第三款 is adjustment).
+    assert "第六条第一款" in at_league["citations"]
+    assert "第六条第三款" not in at_league["citations"]
     at_region = departments(lead, CROSS_LEAGUE, config, calendar)
     assert [(r["code"], r["name"]) for r in at_region["responsible"]] == [(code, region_name)]
 
@@ -89,6 +91,7 @@ def test_nature_reserve_adds_forestry_and_needs_a_lead(config, calendar) -> None
     d = departments(LeadFacts(case_type="illegal_mining"), facts, config, calendar)
     assert [r["code"] for r in d["responsible"]] == ["natural_resources", "forestry_grassland"]
     assert d["responsible"][1]["basis"] == "nature_reserve"
+    assert d["responsible"][1]["citation"] == "第六条第一款"
     assert d["lead_designation_required"] is True
     assert d["suggested_lead"] == "forestry_grassland"
     assert d["suggested_lead_is_suggestion"] is True
@@ -119,6 +122,9 @@ def test_admin_penalty_adds_penalty_department(channel, added, config, calendar)
     d = departments(lead, in_league(), config, calendar)
     codes = [r["code"] for r in d["responsible"]]
     assert ("water_resources" in codes) is added
+    if added:
+        (penalty,) = [r for r in d["responsible"] if r["code"] == "water_resources"]
+        assert (penalty["basis"], penalty["citation"]) == ("admin_penalty", "第六条第一款")
     assert d["lead_designation_required"] is added
     assert d["suggested_lead"] == "ecology_environment"
 
@@ -126,8 +132,8 @@ def test_admin_penalty_adds_penalty_department(channel, added, config, calendar)
 def test_criminal_leads_list_public_security_as_cooperating(config, calendar) -> None:
     lead = LeadFacts(case_type="wildlife_poaching", source_channel="criminal")
     d = departments(lead, in_league("150700"), config, calendar)
-    assert [(c["code"], c["name"]) for c in d["cooperating"]] == [
-        ("public_security", "呼伦贝尔市公安局")
+    assert [(c["code"], c["name"], c["citation"]) for c in d["cooperating"]] == [
+        ("public_security", "呼伦贝尔市公安局", "第六条第一款")
     ]
     assert [r["code"] for r in d["responsible"]] == ["forestry_grassland"]
     region = departments(lead, CROSS_LEAGUE, config, calendar)
@@ -152,3 +158,16 @@ def test_unresolved_jurisdiction_uses_generic_names(config, calendar) -> None:
     facts = spatial(province(), footprint="point")
     d = departments(LeadFacts(case_type="soil_erosion"), facts, config, calendar)
     assert d["responsible"][0]["name"] == "水利部门"
+
+
+def test_manual_assignment_message_fits_the_situation(calendar) -> None:
+    """A league that leaves a 第六条 type unassigned is not told the type is “其他”."""
+    config = RulebookConfig.from_mapping(
+        {"league_department_overrides": {"150700": {"soil_erosion": None}}}
+    )
+    d = decide(LeadFacts(case_type="soil_erosion"), in_league("150700"), config, calendar)
+    (manual,) = [w.message for w in d.warnings if w.code == "manual_department"]
+    assert "违法违规造成人为水土流失危害" in manual and "“其他”" not in manual
+    other = decide(LeadFacts(case_type="other"), in_league("150700"), config, calendar)
+    (manual,) = [w.message for w in other.warnings if w.code == "manual_department"]
+    assert "“其他”" in manual and "第五条第三款" in manual

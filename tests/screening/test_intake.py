@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from rulebook_builders import in_league, sensitive
+from rulebook_builders import in_league, league, province, sensitive, spatial
 
 from screening import LeadFacts, SourceChannel, decide
 
@@ -30,8 +30,8 @@ def test_sensitive_area_lead(facts, channel, expected, config, calendar) -> None
     d = decide(LeadFacts(source_channel=channel), facts, config, calendar).to_dict()
     assert d["sensitive_area_lead"] is expected
     assert ("第十二条第一款第（五）项" in d["intake"]["citations"]) is bool(expected)
-    if expected:
-        assert d["intake"]["report_to"] == "呼伦贝尔市生态环境局"
+    # 第十二条第一款: every lead, sensitive or not, goes to the same-level 生态环境部门 (汇总).
+    assert d["intake"]["report_to"] == "呼伦贝尔市生态环境局"
 
 
 def test_sensitive_channel_without_overlap_is_questioned(config, calendar) -> None:
@@ -39,11 +39,41 @@ def test_sensitive_channel_without_overlap_is_questioned(config, calendar) -> No
     assert "sensitive_channel_without_overlap" in {w.code for w in d.warnings}
 
 
-@pytest.mark.parametrize("channel", list(SourceChannel))
-def test_every_channel_cites_its_item(channel, config, calendar) -> None:
-    intake = decide(LeadFacts(source_channel=channel), in_league(), config, calendar).intake
-    assert intake.channel_citation is not None
-    assert intake.channel_citation.startswith("第十二条第一款第（")
+# 第十二条第一款, counted item by item from the text.
+CHANNEL_ITEMS = [
+    ("inspection", "一"), ("emergency", "二"), ("admin_penalty", "三"), ("criminal", "四"),
+    ("sensitive_area", "五"), ("routine_enforcement", "六"), ("petition_media", "七"),
+    ("superior_assigned", "八"), ("procuratorate", "九"), ("other", "十"),
+]  # fmt: skip
+
+
+def test_the_item_table_covers_every_channel() -> None:
+    assert {c for c, _ in CHANNEL_ITEMS} == set(SourceChannel)
+
+
+@pytest.mark.parametrize(("channel", "item"), CHANNEL_ITEMS)
+def test_every_channel_cites_its_item(channel, item, config, calendar) -> None:
+    intake = decide(LeadFacts(source_channel=channel), in_league(), config, calendar).to_dict()
+    assert intake["intake"]["channel_citation"] == f"第十二条第一款第（{item}）项"
+    assert f"第十二条第一款第（{item}）项" in intake["intake"]["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("facts", "remediated"),
+    [
+        A(spatial(province("640000")), False, id="区外：不适用本规定，不报送"),
+        A(in_league(), True, id="已实现修复：不纳入线索筛查，不报送"),
+    ],
+)
+def test_no_report_when_not_screened(facts, remediated, config, calendar) -> None:
+    lead = LeadFacts(source_channel="petition_media", already_remediated=remediated)
+    assert decide(lead, facts, config, calendar).to_dict()["intake"]["report_to"] is None
+
+
+def test_region_level_lead_reports_to_the_region_department(config, calendar) -> None:
+    facts = spatial(league("150700", 0.5), league("150400", 0.5), province())
+    intake = decide(LeadFacts(source_channel="criminal"), facts, config, calendar).intake
+    assert intake.report_to == "自治区生态环境厅"
 
 
 def test_remediated_lead_is_excluded(config, calendar) -> None:

@@ -144,6 +144,9 @@ def test_cross_border_lists_country_in_chinese_and_is_a_default(config: Rulebook
         A(80.0, None, False, id="距边界80米，超出缓冲"),
         A(80.0, 200.0, True, id="定位精度200米大于缓冲，以精度为准"),
         A(49.9, 10.0, True, id="精度小于缓冲时以缓冲为准"),
+        A(50.0, None, True, id="恰好50米：“以内”包括本数（民法典第一千二百五十九条）"),
+        A(50.1, 10.0, False, id="50.1米：超出缓冲"),
+        A(200.0, 200.0, True, id="恰好等于定位精度：在容差内"),
     ],
 )
 def test_point_near_boundary(distance, precision, near_boundary, config) -> None:
@@ -215,3 +218,27 @@ def test_point_in_another_province_near_the_border_is_not_a_gap(config: Rulebook
     j = decide_jurisdiction(facts, config, False)
     assert j.status == "out_of_region"
     assert j.near_boundary and j.needs_verification
+
+
+@pytest.mark.parametrize(
+    ("facts", "reason"),
+    [
+        A(spatial(province("150000", 0.6), province("640000", 0.4)), "cross_province",
+          id="盟市图层未覆盖时，跨省仍先于盟市判定"),
+        A(spatial(province("150000", 0.6), country("MNG", 0.4)), "cross_border",
+          id="盟市图层未覆盖时，跨国界仍先于盟市判定"),
+    ],
+)  # fmt: skip
+def test_cross_province_does_not_wait_for_a_league(facts, reason, config) -> None:
+    """R2 is ordered: cross-province is decided before anything needs the league layer."""
+    j = decide_jurisdiction(facts, config, False)
+    assert (j.status, j.level, j.reason) == ("decided", "region", reason)
+    assert j.rights_holder is not None and j.rights_holder.code == "150000"
+    assert "unresolved" not in {n.code for n in j.notices}
+
+
+def test_national_impact_does_not_need_a_league(config: RulebookConfig) -> None:
+    """Beyond the gap tolerance no league can be named, but 全国重大影响 goes to the region."""
+    j = decide_jurisdiction(in_gap(150), config, True)
+    assert (j.status, j.level, j.reason) == ("decided", "region", "national_impact")
+    assert decide_jurisdiction(in_gap(150), config, False).status == "unresolved"

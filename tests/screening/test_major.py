@@ -59,8 +59,16 @@ def test_league_major_case_is_supervised_by_region_counterparts(config, calendar
 def test_region_major_case_has_no_league_supervisor(config, calendar) -> None:
     facts = spatial(league("150700", 0.5), league("150400", 0.5), province())
     lead = LeadFacts(case_type="pollution_discharge", major_impact=True)
-    m = decide(lead, facts, config, calendar).to_dict()["major_case"]
+    lead = LeadFacts(case_type="pollution_discharge", major_impact=True,
+                     received_on=date(2026, 3, 2), case_closed_on=date(2026, 9, 28))  # fmt: skip
+    out = decide(lead, facts, config, calendar).to_dict()
+    m = out["major_case"]
     assert m["is_major"] and m["supervisor"] is None
+    # 第三十八条 is the 承办单位 reporting to its 督办单位 (第三十五条第二款: region departments
+    # supervising a league's case); a case the region handles itself has no such unit.
+    assert m["reporting"] is None
+    assert "第三十八条" not in m["citations"]
+    assert [d["name"] for d in out["deadlines"]] == ["preliminary_check"]
 
 
 def test_national_impact_is_also_a_major_ground(config, calendar) -> None:

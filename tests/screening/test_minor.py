@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from rulebook_builders import coarse, in_league, sensitive
 
 from screening import LeadFacts, decide
-from screening.minor import repeats_within, years_before
+from screening.minor import repeat_window_start, repeats_within, years_after, years_before
 
 A = pytest.param
 RED = sensitive("red_line", "大兴安岭生态保护红线", 0.4)
@@ -86,8 +86,13 @@ def test_overlap_reports_features_and_share(config, calendar) -> None:
 @pytest.mark.parametrize(
     ("occurred", "earlier", "counts"),
     [
-        A(date(2028, 2, 29), date(2026, 2, 28), True, id="2月29日：两年前无对应日，取月末日"),
-        A(date(2028, 2, 29), date(2026, 2, 27), False, id="2月29日：月末日之前不计"),
+        # The two years run forward from the earlier damage (民法典第二百零一、二百零二条):
+        # from 2026-02-28 they end on 2028-02-28, so 2028-02-29 is outside them.
+        A(date(2028, 2, 29), date(2026, 2, 28), False, id="自2026-02-28起两年止于2028-02-28"),
+        A(date(2028, 2, 29), date(2026, 3, 1), True, id="自2026-03-01起两年止于2028-03-01"),
+        A(date(2028, 2, 28), date(2026, 2, 28), True, id="两年期间的最后一日：计入"),
+        A(date(2026, 2, 28), date(2024, 2, 29), True, id="自2月29日起两年：无对应日，止于月末日"),
+        A(date(2026, 3, 1), date(2024, 2, 29), False, id="自2月29日起两年后的次日：不计"),
         A(date(2027, 3, 1), date(2025, 3, 1), True, id="同日两年前：计入"),
         A(date(2027, 3, 1), date(2025, 2, 28), False, id="两年前的前一天：不计"),
     ],
@@ -96,9 +101,23 @@ def test_repeat_window_edges(occurred, earlier, counts) -> None:
     assert (repeats_within([earlier], occurred, 2) == [earlier]) is counts
 
 
-def test_years_before_handles_leap_day() -> None:
+def test_years_before_and_after_handle_leap_day() -> None:
     assert years_before(date(2028, 2, 29), 2) == date(2026, 2, 28)
     assert years_before(date(2028, 2, 29), 4) == date(2024, 2, 29)
+    assert years_after(date(2024, 2, 29), 2) == date(2026, 2, 28)
+    assert years_after(date(2024, 2, 29), 4) == date(2028, 2, 29)
+
+
+def test_reported_window_start_agrees_with_the_rule_day_by_day() -> None:
+    """The window start shown to the officer is the earliest earlier date that still counts."""
+    for offset in range(0, 4 * 366, 7):
+        occurred = date(2026, 1, 3) + timedelta(days=offset)
+        for leap in (date(2028, 2, 29), date(2028, 3, 1), date(2029, 2, 28), date(2029, 3, 1)):
+            for d in (occurred, leap):
+                start = repeat_window_start(d, 2)
+                assert repeats_within([start], d, 2) == [start]
+                before = start - timedelta(days=1)
+                assert repeats_within([before], d, 2) == []
 
 
 def test_received_on_stands_in_for_missing_occurred_on(config, calendar) -> None:
@@ -142,3 +161,16 @@ def test_minor_threshold_is_configurable(calendar) -> None:
         calendar,
     ).minor  # fmt: skip
     assert m.is_minor
+
+
+def test_undetermined_repeat_is_not_blamed_on_sensitive_layers(config, calendar) -> None:
+    """All layers known, no date given: the unknown is the repeat, and the warning says so."""
+    lead = LeadFacts(damage_amount_yuan=100, prior_damage_dates=[date(2025, 1, 1)])
+    d = decide(lead, in_league(), config, calendar).to_dict()
+    assert d["minor"]["override"] is None
+    assert d["minor"]["override_unknown"] == ["repeat_within_2_years"]
+    (warning,) = [w for w in d["warnings"] if w["code"] == "override_undetermined"]
+    assert "2年内再次发生" in warning["message"]
+    assert "敏感区图层缺失" not in warning["message"]
+    assert "生态保护红线" not in warning["message"]
+    assert "敏感区状态" not in d["minor"]["explanation"]

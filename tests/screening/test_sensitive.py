@@ -48,6 +48,10 @@ def test_red_line_within_tolerance_needs_verification(config, calendar) -> None:
         "150700", footprint="point", nearby=[near("red_line", None, 900.0, name="红线")]
     )
     assert not decide(LeadFacts(), far, config, calendar).needs_verification
+    at_buffer = in_league(
+        "150700", footprint="point", nearby=[near("red_line", None, 50.0, name="红线")]
+    )
+    assert decide(LeadFacts(), at_buffer, config, calendar).needs_verification
 
 
 def test_noise_floor_is_configurable(calendar) -> None:
