@@ -123,7 +123,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = _HTTP_TITLES.get(exc.status_code, "请求失败")
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem(exc.status_code, title, detail)
+        errors: list[FieldError] = []
+        if exc.status_code == 400:
+            # The framework could not read the body at all (bad JSON, a multipart body
+            # without boundary, ...): the body is the field to fix.
+            errors = [FieldError("body", f"请求体无法解析：{detail}")]
+            detail = "请求体无法解析，见 errors。"
+        return problem(exc.status_code, title, detail, errors)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

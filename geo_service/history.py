@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from geo_service.db.models import HistoricalCase
 from geo_service.errors import FieldError, InvalidInput, RuleConflict
 from geo_service.layer_store import audit, now
-from geo_service.schemas import today_in_china
+from geo_service.schemas import check_date_range, text_problem, today_in_china
 from screening.obligor import ObligorIdError, validate_obligor_id
 
 COLUMNS = ("obligor_id", "damage_date", "case_ref", "note")
@@ -137,10 +137,15 @@ def validate_rows(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
             damage = parse_date(row.get("damage_date", ""))
             if damage > today:
                 problems.append(f"damage_date：日期 {damage} 晚于今天，请核对。")
+            else:
+                check_date_range(damage)
         except ValueError as exc:
             problems.append(f"damage_date：{exc}")
         if len(row.get("case_ref", "")) > 200:
             problems.append("case_ref：过长（最多 200 个字符）。")
+        for column in ("case_ref", "note"):
+            if problem := text_problem(row.get(column) or ""):
+                problems.append(f"{column}：{problem}")
         if problems:
             rejected.append({"line": line, "reasons": problems})
             continue
@@ -163,8 +168,11 @@ def import_history_csv(session: Session, raw: bytes | str, *, actor: str) -> Imp
     """
     try:
         valid, rejected, count = validate_rows(_decode(raw))
-    except (HistoryFileError, csv.Error) as exc:
+    except HistoryFileError as exc:
         raise InvalidInput(str(exc), [FieldError("file", str(exc))]) from None
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        message = f"CSV 格式有误，无法逐行读取（{exc}）：请检查引号是否成对、单元格是否过长。"
+        raise InvalidInput(message, [FieldError("file", message)]) from None
     report = ImportReport(rows=count, rejected=rejected)
     seen: set[tuple[str, date, str]] = set()
     existing: set[tuple[str, date, str]] = set()

@@ -31,6 +31,7 @@ from geo_service.layer_store import (
     store_version_batches,
     version_data,
 )
+from geo_service.schemas import text_problem
 from geo_service.services import Services
 from layers import LAYER_KINDS
 from layers.diff import diff_versions
@@ -93,6 +94,10 @@ def upload_layer(
             f"未知的图层类别“{params.kind}”。",
             [FieldError("kind", f"可用类别：{'、'.join(LAYER_KINDS)}")],
         )
+    for field in ("name", "title", "crs", "encoding", "code_field", "name_field", "layer"):
+        value = getattr(params, field, None)
+        if isinstance(value, str) and (problem := text_problem(value)):
+            raise InvalidInput(f"参数 {field} 无效。", [FieldError(field, problem)])
     series_name = (params.name or params.kind).strip()
     if not series_name or len(series_name) > 100:
         raise InvalidInput("图层名称无效。", [FieldError("name", "名称应为 1–100 个字符。")])

@@ -10,9 +10,9 @@ import re
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
@@ -23,6 +23,12 @@ from geo_service.errors import FieldError, InvalidInput
 from screening.enums import CaseType, Department, Grade, SourceChannel
 
 CHINA_TZ = timezone(timedelta(hours=8))
+
+# Row ids are INTEGER primary keys (int4 on PostgreSQL): an id beyond that range cannot exist,
+# and binding it would fail in the driver (NumericValueOutOfRange / OverflowError), so it is
+# refused as bad input before any query runs.
+DB_ID_MAX = 2**31 - 1
+DbIdPath = Annotated[int, Path(ge=1, le=DB_ID_MAX, description="编号（正整数）。")]
 
 
 def today_in_china() -> date:
@@ -71,10 +77,73 @@ FILING_GROUND_TEXT = {
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
 
+# Plausibility bounds, not rules of the regulation: a case date before 1900 or a planned date
+# after 2100 is a typing error, and the calendar arithmetic (two-year window, holiday roll) is
+# only meaningful within them. Appraisal periods (第十七条第一款) add up to at most ten years.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+MAX_APPRAISAL_DAYS = 3653
+
+# C0 control characters (bar tab and line breaks), DEL and lone UTF-16 surrogates: never meant
+# in a form field, and PostgreSQL refuses NUL and surrogates in text (the request would fail
+# in the database instead of being refused here).
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text (a Chinese message), or None when it can."""
+    found = _CONTROL_CHARS.search(value)
+    if found is None:
+        return None
+    if "\ud800" <= found.group() <= "\udfff":
+        return "含有无效的 Unicode 字符（孤立的代理项），请检查文字的编码。"
+    return (
+        f"含有不可见的控制字符（U+{ord(found.group()):04X}，位于第 {found.start() + 1} 个字符）；"
+        "请删除后重新提交（常见于从其他系统复制粘贴的文字）。"
+    )
+
+
+def check_date_range(value: date) -> date:
+    if value < EARLIEST_DATE or value > LATEST_DATE:
+        raise ValueError(
+            f"日期 {value.isoformat()} 超出合理范围（{EARLIEST_DATE} 至 {LATEST_DATE}），请核对。"
+        )
+    return value
+
+
+class StrictModel(BaseModel):
+    """Request models: unknown fields refused, no NaN/Infinity, no control characters in text."""
+
+    model_config = _STRICT
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable_text(cls, value: Any) -> Any:
+        if problem := _nested_text_problem(value):
+            raise ValueError(problem)
+        return value
+
+
+def _nested_text_problem(value: Any) -> str | None:
+    """`text_problem` of the first bad string in a value, looking into free-form JSON (a GeoJSON
+    geometry's keys and values are stored with the request)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if problem := text_problem(item):
+                return problem
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, str | dict | list))
+    return None
+
 POINT_EXAMPLE: dict[str, Any] = {"type": "Point", "coordinates": [117.4, 48.9]}
 
 
-class LocationIn(BaseModel):
+class LocationIn(StrictModel):
     """The damage-result area (损害后果发生地): a GeoJSON geometry, or an administrative name."""
 
     model_config = ConfigDict(
@@ -127,7 +196,7 @@ class LocationIn(BaseModel):
         return self
 
 
-class ActLocationIn(BaseModel):
+class ActLocationIn(StrictModel):
     """The act location (行为发生地, e.g. an outfall upstream): shown on maps, decides nothing."""
 
     model_config = _STRICT
@@ -136,7 +205,7 @@ class ActLocationIn(BaseModel):
     crs: str | None = Field(default="EPSG:4490", max_length=100)
 
 
-class ObligorIn(BaseModel):
+class ObligorIn(StrictModel):
     model_config = _STRICT
 
     id: str | None = Field(
@@ -160,11 +229,16 @@ class ObligorIn(BaseModel):
             raise ValueError(exc.message_zh) from None
 
 
-class PeriodIn(BaseModel):
+class PeriodIn(StrictModel):
     model_config = _STRICT
 
     start: date
     end: date
+
+    @field_validator("start", "end")
+    @classmethod
+    def _plausible(cls, value: date) -> date:
+        return check_date_range(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> PeriodIn:
@@ -187,7 +261,7 @@ SCREEN_EXAMPLE: dict[str, Any] = {
 }
 
 
-class ScreenRequest(BaseModel):
+class ScreenRequest(StrictModel):
     """A lead to screen (API.md `POST /api/v1/screen`). All but `location` are optional."""
 
     model_config = ConfigDict(**_STRICT, json_schema_extra={"examples": [SCREEN_EXAMPLE]})
@@ -239,7 +313,7 @@ class ScreenRequest(BaseModel):
     def _not_future(cls, value: date | None) -> date | None:
         if value is not None and value > today_in_china():
             raise ValueError(f"日期 {value.isoformat()} 晚于今天（{today_in_china()}），请核对。")
-        return value
+        return check_date_range(value) if value is not None else None
 
     @field_validator("prior_damage_dates")
     @classmethod
@@ -248,7 +322,18 @@ class ScreenRequest(BaseModel):
         for v in values:
             if v > today:
                 raise ValueError(f"日期 {v.isoformat()} 晚于今天（{today}），请核对。")
+            check_date_range(v)
         return values
+
+    @field_validator("appraisal_periods")
+    @classmethod
+    def _appraisal_total(cls, periods: list[PeriodIn]) -> list[PeriodIn]:
+        total = sum((p.end - p.start).days + 1 for p in periods)
+        if total > MAX_APPRAISAL_DAYS:
+            raise ValueError(
+                f"鉴定评估期间合计 {total:,} 天，超过 10 年：请核对各期间的起止日期。"
+            )
+        return periods
 
     @model_validator(mode="after")
     def _dates_ordered(self) -> ScreenRequest:
@@ -290,7 +375,7 @@ class LeadCreate(ScreenRequest):
         return self
 
 
-class FilingIn(BaseModel):
+class FilingIn(StrictModel):
     """立案 / 不启动索赔 / 终止 (第十五条): reasons and the approving person are required."""
 
     model_config = ConfigDict(
@@ -415,6 +500,7 @@ _TYPE_MESSAGES = {
     "bool_parsing": "应为 true 或 false。",
     "bool_type": "应为 true 或 false。",
     "string_type": "应为文本。",
+    "string_unicode": "含有无效的 Unicode 字符（如孤立的代理项 \\ud800），请检查文字的编码。",
     "list_type": "应为数组。",
     "dict_type": "应为 JSON 对象。",
     "model_type": "应为 JSON 对象。",
@@ -486,6 +572,8 @@ def _message(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
         return f"应不小于 {ctx.get('ge', ctx.get('gt'))}，收到 {given!r}。"
     if etype in ("less_than_equal", "less_than"):
         return f"应不大于 {ctx.get('le', ctx.get('lt'))}，收到 {given!r}。"
+    if etype == "string_pattern_mismatch":
+        return f"格式不符合要求（应匹配 {ctx.get('pattern')}），收到 {given!r}。"
     if etype == "string_too_long":
         return f"过长：最多 {ctx.get('max_length')} 个字符。"
     if etype == "string_too_short":

@@ -214,7 +214,7 @@ def _check_codec(encoding: str) -> str:
     codec = _CPG_CODECS.get(key, key)
     try:
         codecs.lookup(codec)
-    except LookupError as exc:
+    except (LookupError, ValueError) as exc:  # ValueError: a NUL in the name
         raise LayerFileError(
             f"无法识别的字符编码“{encoding}”；常用：UTF-8、GBK、GB18030。", "encoding"
         ) from exc

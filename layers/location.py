@@ -73,6 +73,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _finite(value: int | float) -> bool:
+    """Finite and representable as a float (JSON integers may be arbitrarily long)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _position(value: Any, path: str, counter: _Counter) -> tuple[float, float]:
     if not isinstance(value, list | tuple):
         raise GeometryError(
@@ -84,14 +92,16 @@ def _position(value: Any, path: str, counter: _Counter) -> tuple[float, float]:
             f"一个坐标应有 2 个数（可带第 3 个高程值），收到 {len(value)} 个：{_short(value)}。",
             path,
         )
-    for i, v in enumerate(value[:2]):
+    for i, v in enumerate(value[:2]):  # an elevation is dropped, never used
         if not _is_number(v):
             raise GeometryError(
                 f"坐标分量应为数字，收到 {_describe(v)}；请勿使用字符串或度分秒格式。",
                 f"{path}[{i}]",
             )
-        if not math.isfinite(v):
-            raise GeometryError("坐标含有非数值（NaN 或无穷大），请检查输入。", f"{path}[{i}]")
+        if not _finite(v):
+            raise GeometryError(
+                "坐标含有非数值（NaN 或无穷大）或大得无法表示的数，请检查输入。", f"{path}[{i}]"
+            )
     counter.count += 1
     if counter.count > counter.limit:
         raise GeometryError(

@@ -16,8 +16,9 @@ from geo_service import layer_admin
 from geo_service.auth import Analyst, Reader
 from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput
+from geo_service.schemas import DB_ID_MAX, ChineseValidationRoute, DbIdPath
 
-router = APIRouter()
+router = APIRouter(route_class=ChineseValidationRoute)
 
 MAX_FEATURES_LIMIT = 10_000
 
@@ -47,9 +48,9 @@ def upload(
     effective_from: Annotated[date | None, Form()] = None,
     title: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
-    filename = PurePath(file.filename or "upload").name
+    filename = _safe_filename(file.filename)
     with tempfile.TemporaryDirectory(prefix="geo-screen-upload-") as tmp:
-        path = Path(tmp) / (filename or "upload")
+        path = Path(tmp) / filename
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, length=1 << 20)
         if path.stat().st_size == 0:
@@ -66,6 +67,13 @@ def upload(
     return {**summary, "report": report}
 
 
+def _safe_filename(name: str | None) -> str:
+    """The client's file name reduced to a plain name inside the upload folder (no path, no
+    "." / "..", no NUL), keeping its extension, which picks the reader."""
+    base = PurePath((name or "").replace("\\", "/").replace("\x00", "")).name
+    return base if base not in ("", ".", "..") else "upload"
+
+
 def _blank(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
 
@@ -76,7 +84,7 @@ def list_layers(services: ServicesDep, session: SessionDep, _: Reader) -> dict[s
 
 
 @router.get("/layers/versions/{version_id}", summary="一个版本的详情与校验报告")
-def get_version(version_id: int, session: SessionDep, _: Reader) -> dict[str, Any]:
+def get_version(version_id: DbIdPath, session: SessionDep, _: Reader) -> dict[str, Any]:
     version = layer_admin.get_version(session, version_id)
     return {**layer_admin.version_summary(version, current=True),
             "report": (version.meta or {}).get("report")}
@@ -84,20 +92,20 @@ def get_version(version_id: int, session: SessionDep, _: Reader) -> dict[str, An
 
 @router.post("/layers/versions/{version_id}/activate",
              summary="启用版本（原子切换：进行中的筛查只会看到旧版本或新版本）")
-def activate(version_id: int, services: ServicesDep, principal: Analyst) -> dict[str, Any]:
+def activate(version_id: DbIdPath, services: ServicesDep, principal: Analyst) -> dict[str, Any]:
     return layer_admin.activate_version(services, version_id, principal.actor)
 
 
 @router.post("/layers/versions/{version_id}/rollback",
              summary="回退：重新启用一个已停用的早先版本")
-def rollback(version_id: int, services: ServicesDep, principal: Analyst) -> dict[str, Any]:
+def rollback(version_id: DbIdPath, services: ServicesDep, principal: Analyst) -> dict[str, Any]:
     return layer_admin.activate_version(services, version_id, principal.actor, rollback=True)
 
 
 @router.get("/layers/versions/{version_id}/features",
             summary="版本要素（GeoJSON FeatureCollection），可按 bbox 过滤、分页")
 def features(
-    version_id: int,
+    version_id: DbIdPath,
     session: SessionDep,
     _: Reader,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy（EPSG:4490）")] = None,
@@ -120,8 +128,8 @@ def features(
 def diff(
     session: SessionDep,
     _: Reader,
-    from_: Annotated[int, Query(alias="from", description="较早的版本 id")],
-    to: Annotated[int, Query(description="较新的版本 id")],
+    from_: Annotated[int, Query(alias="from", ge=1, le=DB_ID_MAX, description="较早的版本 id")],
+    to: Annotated[int, Query(ge=1, le=DB_ID_MAX, description="较新的版本 id")],
     geometry: Annotated[bool, Query(description="附带增减部分的 GeoJSON（供地图显示）")] = False,
 ) -> dict[str, Any]:
     return layer_admin.diff(session, from_, to, with_geometry=geometry)
@@ -129,12 +137,12 @@ def diff(
 
 @router.get("/layers/versions/{version_id}/impact",
             summary="启用前评估：哪些未结线索的筛查结论会改变")
-def impact(version_id: int, services: ServicesDep, _: Analyst) -> dict[str, Any]:
+def impact(version_id: DbIdPath, services: ServicesDep, _: Analyst) -> dict[str, Any]:
     return layer_admin.impact(services, version_id)
 
 
 @router.post("/layers/versions/{version_id}/rescreen-impacted",
              summary="启用后：重新筛查受影响的线索（新结论与旧结论并存，记入审计日志）")
-def rescreen_impacted(version_id: int, services: ServicesDep, principal: Analyst
+def rescreen_impacted(version_id: DbIdPath, services: ServicesDep, principal: Analyst
                       ) -> dict[str, Any]:
     return layer_admin.rescreen_impacted(services, version_id, principal)

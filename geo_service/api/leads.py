@@ -29,10 +29,12 @@ from geo_service.history import import_history_csv
 from geo_service.layer_store import audit, now
 from geo_service.pipeline import ScreenOutcome, screen
 from geo_service.schemas import (
+    DB_ID_MAX,
     DOCUMENT_BEARER,
     FILING_GROUND_TEXT,
     PROBLEM_RESPONSES,
     ChineseValidationRoute,
+    DbIdPath,
     FilingDecision,
     FilingGround,
     FilingIn,
@@ -339,9 +341,12 @@ def list_leads(
     override: Annotated[
         bool | None, Query(description="是否适用第十五条第五款（须启动索赔）")
     ] = None,
-    obligor_id: Annotated[str | None, Query(max_length=30)] = None,
+    obligor_id: Annotated[
+        str | None,
+        Query(max_length=30, pattern=r"^[0-9A-Za-z]*$", description="赔偿义务人证件号码"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0,
 ) -> dict[str, Any]:
     if status is not None and status not in STATUSES:
         raise InvalidInput(
@@ -373,7 +378,7 @@ def list_leads(
 
 
 @router.get("/leads/{lead_id}", summary="线索详情：当前结论（decision）与全部历次结论（decisions）")
-def get_lead(lead_id: int, services: ServicesDep, principal: Reader) -> dict[str, Any]:
+def get_lead(lead_id: DbIdPath, services: ServicesDep, principal: Reader) -> dict[str, Any]:
     with services.sessions() as session:
         return lead_detail(_get_lead(session, lead_id))
 
@@ -384,7 +389,7 @@ def get_lead(lead_id: int, services: ServicesDep, principal: Reader) -> dict[str
     summary="重新筛查（如图层更新后）：新增一条结论，原结论保留不改",
     responses=PROBLEM_RESPONSES,
 )
-def rescreen(lead_id: int, services: ServicesDep, principal: Screener) -> dict[str, Any]:
+def rescreen(lead_id: DbIdPath, services: ServicesDep, principal: Screener) -> dict[str, Any]:
     with services.sessions() as session:
         lead = _get_lead(session, lead_id, for_update=True)
         body = LeadCreate.model_validate(lead.request)
@@ -427,7 +432,7 @@ def _core(decision: dict[str, Any]) -> dict[str, Any]:
     responses={409: {"description": "与第十五条第五款冲突或状态不允许"}, **PROBLEM_RESPONSES},
 )
 def post_filing(
-    lead_id: int, body: FilingIn, services: ServicesDep, principal: Decider
+    lead_id: DbIdPath, body: FilingIn, services: ServicesDep, principal: Decider
 ) -> dict[str, Any]:
     with services.sessions() as session:
         lead = _get_lead(session, lead_id, for_update=True)
@@ -543,7 +548,9 @@ def _check_override(current: dict[str, Any], body: FilingIn) -> None:
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}},
 )
-def dossier(lead_id: int, request: Request, services: ServicesDep, principal: Reader) -> Response:
+def dossier(
+    lead_id: DbIdPath, request: Request, services: ServicesDep, principal: Reader
+) -> Response:
     with services.sessions() as session:
         lead = _get_lead(session, lead_id)
         detail = lead_detail(lead)

@@ -24,8 +24,9 @@ from geo_service.auth import Reader
 from geo_service.db.models import LayerFeatureRow, LayerSeries, LayerVersion
 from geo_service.deps import SessionDep
 from geo_service.errors import LayerNotFound, NotFound
+from geo_service.schemas import ChineseValidationRoute, DbIdPath
 
-router = APIRouter()
+router = APIRouter(route_class=ChineseValidationRoute)
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
@@ -174,7 +175,7 @@ def items(
 
 @router.get("/collections/{collection_id}/items/{feature_id}", name="ogc_item",
             summary="一个要素")
-def item(collection_id: str, feature_id: int, request: Request, session: SessionDep, _: Reader
+def item(collection_id: str, feature_id: DbIdPath, request: Request, session: SessionDep, _: Reader
          ) -> JSONResponse:
     version = _active_of(session, collection_id)[1]
     row = session.get(LayerFeatureRow, feature_id)

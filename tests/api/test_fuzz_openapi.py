@@ -12,18 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from geo_service.app import create_app
 from geo_service.auth import create_token
+from geo_service.schemas import SCREEN_EXAMPLE
 from geo_service.services import Services
 from geo_service.settings import Settings
 
-MAX_EXAMPLES = 20  # per operation and generation mode (positive, negative)
+MAX_EXAMPLES = 25  # per operation and generation mode (positive, negative)
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -59,12 +62,60 @@ def admin_token(fuzz_services: Services) -> str:
         return create_token(session, "admin", "fuzz-admin", actor="test")
 
 
-def _operations() -> list[tuple[str, str]]:
-    """(method, path) of every documented operation, read from the app's own OpenAPI document
-    (building the app opens no database; that happens in its lifespan)."""
+def _breakable(parameter: dict) -> bool:  # type: ignore[type-arg]
+    """Whether a parameter admits an invalid value (a plain string in a path does not)."""
+    schema = {k: v for k, v in parameter.get("schema", {}).items() if k not in ("title",)}
+    return schema.get("type") != "string" or len(schema) > 1 or parameter["in"] == "header"
+
+
+PINNABLE = ("lead_id", "version_id", "collection_id")
+
+
+def _cases() -> list[tuple[str, str, schemathesis.GenerationMode, bool]]:
+    """(method, path, mode, pinned) for every documented operation, read from the app's own
+    OpenAPI document (building the app opens no database; that happens in its lifespan).
+
+    Negative generation only where the operation takes an input to break. Operations on a
+    lead, a layer version or a collection run a second time with that path id pinned to one
+    that exists, so the fuzzer gets past the 404 into the operation itself."""
     placeholder = Settings(_env_file=None, database_url="sqlite://")  # type: ignore[call-arg]
     paths = create_app(placeholder).openapi()["paths"]
-    return [(method.upper(), path) for path, ops in paths.items() for method in ops]
+    out = []
+    for path, ops in paths.items():
+        pinnable = any("{" + name + "}" in path for name in PINNABLE)
+        for method, op in ops.items():
+            for pinned in (False, True) if pinnable else (False,):
+                free = [
+                    p for p in op.get("parameters", [])
+                    if not (pinned and p["in"] == "path" and p["name"] in PINNABLE)
+                ]
+                modes = [schemathesis.GenerationMode.POSITIVE]
+                if op.get("requestBody") or any(map(_breakable, free)):
+                    modes.append(schemathesis.GenerationMode.NEGATIVE)
+                out.extend((method.upper(), path, mode, pinned) for mode in modes)
+    return out
+
+
+@pytest.fixture(scope="module")
+def known_ids(fuzz_services: Services, admin_token: str) -> dict[str, Any]:
+    """Ids that exist in the fuzz database: a lead, the active league version, its series."""
+    app = create_app(services=fuzz_services)
+    with TestClient(app) as client:
+        headers = {"Authorization": f"Bearer {admin_token}"}
+        r = client.post("/api/v1/leads", json=SCREEN_EXAMPLE, headers=headers)
+        assert r.status_code == 201, r.text
+        lead_id = r.json()["id"]
+        layers = client.get("/api/v1/layers", headers=headers).json()
+    version_id = _active_version(layers, "league")
+    return {"lead_id": lead_id, "version_id": version_id, "collection_id": "league"}
+
+
+def _active_version(listing: Any, series: str) -> int:
+    for item in listing.get("series", []):
+        if item.get("name") == series and item.get("active_version"):
+            active = item["active_version"]
+            return int(active["id"] if isinstance(active, dict) else active)
+    raise AssertionError(f"no active version of {series} in {listing}")
 
 
 @pytest.fixture(scope="module")
@@ -72,19 +123,29 @@ def api_schema(fuzz_services: Services) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(services=fuzz_services))
 
 
-@pytest.mark.parametrize("mode", list(schemathesis.GenerationMode), ids=lambda m: m.value)
-@pytest.mark.parametrize(("method", "path"), _operations(), ids=lambda v: str(v))
+def _id(value: Any) -> str:
+    if isinstance(value, bool):
+        return "pinned" if value else "any-id"
+    return str(getattr(value, "value", value))
+
+
+@pytest.mark.parametrize(("method", "path", "mode", "pinned"), _cases(), ids=_id)
 def test_no_server_errors(
     api_schema: schemathesis.BaseSchema,
     admin_token: str,
+    known_ids: dict[str, Any],
     method: str,
     path: str,
     mode: schemathesis.GenerationMode,
+    pinned: bool,
 ) -> None:
     operation = api_schema[path][method]
     headers = {"Authorization": f"Bearer {admin_token}"}
+    path_parameters = (
+        {k: v for k, v in known_ids.items() if "{" + k + "}" in path} if pinned else None
+    )
 
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     @settings(
         max_examples=MAX_EXAMPLES,
         derandomize=True,
