@@ -66,16 +66,24 @@ def create_token(session: Session, role: str, name: str, actor: str = "cli") -> 
 
 
 def lookup_token(session: Session, token: str) -> Principal | None:
+    return lookup_token_hash(session, hash_token(token))
+
+
+def lookup_token_hash(session: Session, token_hash: str) -> Principal | None:
     row = session.scalars(
-        select(ApiToken).where(
-            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
-        )
+        select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
     ).one_or_none()
     return None if row is None else Principal(name=row.name, role=row.role, token_id=row.id)
 
 
 def cookie_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="geo-screen-session")
+
+
+def session_cookie_value(secret_key: str, token: str) -> str:
+    """The browser session: the token's hash, signed and timed. Never the token itself, so a
+    leaked cookie cannot be replayed as a bearer token, and it expires with the session."""
+    return cookie_serializer(secret_key).dumps(hash_token(token))
 
 
 def _bearer(request: Request) -> str | None:
@@ -89,19 +97,25 @@ def _bearer(request: Request) -> str | None:
 def current_principal(request: Request, services: ServicesDep) -> Principal | None:
     """The caller, from the Authorization header or the browser session cookie; None if neither."""
     token = _bearer(request)
-    if token is None:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if cookie:
-            try:
-                token = cookie_serializer(services.settings.secret_key).loads(
-                    cookie, max_age=SESSION_MAX_AGE_S
-                )
-            except BadSignature:
-                token = None
-    if not token:
+    if token is not None:
+        token_hash: str | None = hash_token(token)
+    else:
+        token_hash = _session_token_hash(request, services.settings.secret_key)
+    if not token_hash:
         return None
     with services.sessions() as session:
-        return lookup_token(session, token)
+        return lookup_token_hash(session, token_hash)
+
+
+def _session_token_hash(request: Request, secret_key: str) -> str | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        value = cookie_serializer(secret_key).loads(cookie, max_age=SESSION_MAX_AGE_S)
+    except BadSignature:  # also SignatureExpired
+        return None
+    return value if isinstance(value, str) else None
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(current_principal)]

@@ -31,8 +31,8 @@ from geo_service.auth import (
 )
 from geo_service.db.models import DecisionRow, LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
-from geo_service.errors import NotFound
-from geo_service.schemas import FILING_GROUND_TEXT
+from geo_service.errors import FieldError, InvalidInput, NotFound
+from geo_service.schemas import DB_ID_MAX, FILING_GROUND_TEXT, text_problem
 from geo_service.web import session as web_session
 from geo_service.web.explain import explain, other_warnings
 from geo_service.web.features import DisplayIndex, active_version_ids, case_features
@@ -173,13 +173,15 @@ def lead_list(
     request: Request,
     user: User,
     session: SessionDep,
-    league: Annotated[str | None, Query(max_length=6)] = None,
-    status: Annotated[str | None, Query(max_length=30)] = None,
+    league: Annotated[str | None, Query(pattern=r"^(\d{6})?$")] = None,
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]{0,30}$")] = None,
     due_before: Annotated[str | None, Query(max_length=10)] = None,
     major: Annotated[str | None, Query(max_length=5)] = None,
     override: Annotated[str | None, Query(max_length=5)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
+    if q and (problem := text_problem(q)):
+        raise InvalidInput(f"标题关键词{problem}", [FieldError("q", problem)])
     today = date.today()
     due = _parse_date(due_before, "due_before")
     stmt = select(Lead)
@@ -221,6 +223,8 @@ def lead_list(
 
 
 def _load_lead(session: Session, lead_id: int) -> Lead:
+    if not 1 <= lead_id <= DB_ID_MAX:  # no such row; and beyond what the database can compare
+        raise PageNotFound(f"案件线索 {lead_id} 不存在")
     lead = session.scalars(
         select(Lead).where(Lead.id == lead_id)
         .options(selectinload(Lead.decisions), selectinload(Lead.filings))
@@ -331,7 +335,14 @@ def explain_fragment(
     request: Request, user: User, decision: Annotated[dict[str, Any], Body()]
 ) -> HTMLResponse:
     """The article-by-article explanation of a screen response, as an HTML fragment (/screen)."""
-    sections = explain(decision)
+    try:
+        sections = explain(decision)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        # The page posts back what /api/v1/screen answered; anything else is not a decision.
+        raise InvalidInput(
+            "提交的内容不是本服务的筛查结论，无法逐条说明。",
+            [FieldError("body", "请提交 /api/v1/screen 返回的筛查结论 JSON。")],
+        ) from None
     return render(request, "_explain_fragment.html", {
         "sections": sections, "other_warnings": other_warnings(decision, sections),
         "decision": decision,

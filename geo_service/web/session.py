@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from geo_service.auth import (
     SESSION_COOKIE,
     SESSION_MAX_AGE_S,
-    cookie_serializer,
     lookup_token,
+    session_cookie_value,
 )
 from geo_service.deps import ServicesDep
 from geo_service.layer_store import audit
@@ -68,7 +68,7 @@ def login(
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        cookie_serializer(services.settings.secret_key).dumps(token),
+        session_cookie_value(services.settings.secret_key, token),
         max_age=SESSION_MAX_AGE_S,
         httponly=True,
         samesite="lax",

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from shapely.geometry import box, shape
 from web_helpers import XSS, Tokens, insert_lead, sample_decision
 
-from geo_service.auth import SESSION_COOKIE
+from geo_service.auth import SESSION_COOKIE, cookie_serializer, hash_token
 from geo_service.web.explain import explain
 from geo_service.web.pages import STATIC_DIR
 from maps.case_map import embedded_geojson
@@ -58,6 +58,12 @@ def test_login_with_a_token_sets_a_signed_http_only_cookie(
         assert cookie.startswith(f"{SESSION_COOKIE}=")
         assert "HttpOnly" in cookie and "SameSite=lax" in cookie
         assert tokens.viewer not in cookie  # signed, and not the token in clear text
+        # Not even encoded: the cookie carries the token's hash, so it is no bearer token.
+        value = cookie.split(";")[0].split("=", 1)[1]
+        payload = cookie_serializer(web_services.settings.secret_key).loads(value)
+        assert payload == hash_token(tokens.viewer)
+        assert c.get("/api/v1/leads", headers=bearer(value)).status_code == 401
+        assert c.get("/api/v1/leads", headers=bearer(payload)).status_code == 401
         assert c.get("/layers").status_code == 200
         assert "查看员乙" in c.get("/").text
         out = c.post("/logout", follow_redirects=False)
@@ -175,6 +181,42 @@ def test_case_page_escapes_the_lead_text(client: TestClient, tokens: Tokens, see
     assert XSS not in html
     assert "<script>window.__xss" not in html and "<img src=x" not in html
     assert "&lt;/script&gt;&lt;script&gt;window.__xss=1" in html
+
+
+@pytest.mark.parametrize("path", ["/", "/map", "/opinion"])
+@pytest.mark.parametrize("lead_id", ["0", "2147483648", "99999999999999999999"])
+def test_ids_beyond_the_database_are_404_pages(
+    client: TestClient, tokens: Tokens, lead_id: str, path: str
+) -> None:
+    r = client.get(f"/leads/{lead_id}{path}".rstrip("/"), headers=bearer(tokens.viewer))
+    assert r.status_code == 404 and "不存在" in r.text
+
+
+@pytest.mark.parametrize("query", ["league=%00", "league=15010x", "status=%00", "q=%00", "q=a%01b"])
+def test_filters_with_junk_are_4xx_naming_the_field(
+    client: TestClient, tokens: Tokens, query: str
+) -> None:
+    r = client.get(f"/?{query}", headers=bearer(tokens.viewer))
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == query.split("=")[0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"jurisdiction": 5},
+        {"warnings": [5]},
+        {"deadlines": 7},
+        {"sensitive_areas": {"red_line": [1]}},
+        {"minor": "yes", "departments": [None]},
+    ],
+)
+def test_explain_refuses_what_is_not_a_decision(
+    client: TestClient, tokens: Tokens, body: dict
+) -> None:
+    r = client.post("/web/explain", headers=bearer(tokens.screener), json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "body"
 
 
 def test_missing_case_is_a_chinese_404_page(client: TestClient, tokens: Tokens) -> None:
