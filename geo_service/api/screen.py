@@ -56,7 +56,7 @@ DECISION_EXAMPLE: dict[str, Any] = {
         "lead_designation_required": False,
         "suggested_lead": "ecology_environment",
         "cooperating": [],
-        "citations": ["第六条"],
+        "citations": ["第六条第一款"],
     },
     "major_case": {"is_major": False, "grounds": [], "supervisor": None, "citations": []},
     "simplified_assessment": {"eligible_by_amount": True, "citations": ["第二十条"]},

@@ -40,7 +40,7 @@ DEFAULT_CITATIONS = {
     "jurisdiction": ["第五条第二款"],
     "sensitive_areas": ["第十二条第一款第（五）项"],
     "minor": ["第十五条第五款", "第四十八条"],
-    "departments": ["第六条"],
+    "departments": ["第六条第一款"],
     "major_case": ["第三十六条"],
     "intake": ["第十三条第一款"],
     "simplified_assessment": ["第二十条"],
