@@ -120,7 +120,9 @@ def format_report(summary: dict[str, Any], report: dict[str, Any], *, activated:
     if not activated:
         lines.append(f"  启用：geo-screen layers activate {summary['id']}")
     else:
-        lines.append("  提示：正在运行的服务需重启，或通过 API 启用，才会使用新版本。")
+        lines.append(
+            "  提示：正在运行的服务会在数秒内（GEO_SCREEN_LAYER_SYNC_INTERVAL_S）自动改用新版本。"
+        )
     return "\n".join(lines)
 
 

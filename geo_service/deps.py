@@ -13,6 +13,7 @@ from geo_service.services import Services
 
 def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
+    services.sync_layers()  # cheap: at most one small query every few seconds
     return services
 
 

@@ -218,11 +218,28 @@ def version_data(session: Session, version: LayerVersion) -> LayerVersionData:
     )
 
 
-def load_active_versions(session: Session) -> list[LayerVersionData]:
-    active = session.scalars(
-        select(LayerVersion).where(LayerVersion.status == "active").order_by(LayerVersion.id)
+def active_version_ids(session: Session) -> dict[str, int]:
+    """series name -> id of its active version, as the database has it now."""
+    rows = session.execute(
+        select(LayerSeries.name, LayerVersion.id)
+        .join(LayerVersion, LayerVersion.series_id == LayerSeries.id)
+        .where(LayerVersion.status == "active")
     ).all()
-    return [version_data(session, v) for v in active]
+    return {name: vid for name, vid in rows}
+
+
+def load_versions(session: Session, version_ids: Iterable[int]) -> list[LayerVersionData]:
+    ids = list(version_ids)
+    if not ids:
+        return []
+    versions = session.scalars(
+        select(LayerVersion).where(LayerVersion.id.in_(ids)).order_by(LayerVersion.id)
+    ).all()
+    return [version_data(session, v) for v in versions]
+
+
+def load_active_versions(session: Session) -> list[LayerVersionData]:
+    return load_versions(session, active_version_ids(session).values())
 
 
 def ensure_builtin_layers(session: Session) -> list[LayerVersion]:

@@ -6,6 +6,8 @@ Built by the app factory's lifespan (or by the CLI) and kept on `app.state.servi
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,8 @@ class Services:
     # The rulebook's configuration and the working-day calendar, built once per process.
     rules: RulebookConfig = field(default_factory=RulebookConfig)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    _synced_at: float = field(default=0.0, repr=False)
+    _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
@@ -49,7 +53,36 @@ class Services:
             overlay=overlay,
             rules=load_rulebook(settings.rules_file),
             calendar=WorkCalendar.load(settings.calendar_dir),
+            _synced_at=time.monotonic(),  # the engine was just loaded from the database
         )
+
+    def sync_layers(self, *, force: bool = False) -> bool:
+        """Follow activations made by other processes (another server worker, the CLI).
+
+        At most every `layer_sync_interval_s`: one small query for the active version ids; any
+        series whose active version differs is loaded and swapped in (the same atomic swap as a
+        local activation). Returns whether the snapshot changed.
+        """
+        from geo_service.layer_store import active_version_ids, load_versions
+
+        interval = self.settings.layer_sync_interval_s
+        if not force and (interval <= 0 or time.monotonic() - self._synced_at < interval):
+            return False
+        if not self._sync_lock.acquire(blocking=force):
+            return False  # another request is syncing right now
+        try:
+            self._synced_at = time.monotonic()
+            with self.sessions() as session:
+                active = active_version_ids(session)
+                current = dict(self.overlay.layer_versions)
+                changed = [vid for name, vid in active.items() if current.get(name) != vid]
+                for data in load_versions(session, changed):
+                    self.overlay.activate(data)
+            for name in set(current) - set(active):
+                self.overlay.deactivate(name)
+            return bool(changed) or bool(set(current) - set(active))
+        finally:
+            self._sync_lock.release()
 
     def close(self) -> None:
         self.engine.dispose()

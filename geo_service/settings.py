@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     # Input limits (R1): large enough for real survey polygons, small enough to stay responsive.
     max_vertices: int = Field(default=200_000, ge=4)
     batch_limit: int = Field(default=10_000, ge=1)
+    layer_sync_interval_s: float = Field(
+        default=2.0,
+        description="How often a server checks the database for layer versions activated by "
+        "another process (another worker, `geo-screen layers activate`); 0 turns it off.",
+    )
     # The rulebook's configurable defaults (RULES.md) live in screening.config; these files
     # override them without a release.
     calendar_dir: Path | None = Field(

@@ -13,11 +13,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from pgdb import PG_ADMIN_URL, throwaway_database
 from sqlalchemy.exc import OperationalError
+from support import PG_ADMIN_URL, make_settings, throwaway_database
 
 from geo_service.services import Services
-from geo_service.settings import Settings
 
 BACKENDS = ("sqlite", "postgis")
 
@@ -32,9 +31,6 @@ def pg_url() -> Iterator[str]:
             pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is needed for the PostGIS tests: {exc}")
         yield url
 
-
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")

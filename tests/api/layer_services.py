@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pgdb import PG_ADMIN_URL, throwaway_database
+from support import PG_ADMIN_URL, throwaway_database
 
 from geo_service.services import Services
 from geo_service.settings import Settings

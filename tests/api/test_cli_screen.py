@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support import make_settings
+
 from geo_service.cli_screen import DEMO_TAG, install_demo, read_requests
 from geo_service.errors import DomainError
 from geo_service.services import Services
-from tests.conftest import make_settings
 
 CSV_TEXT = """lon,lat,crs,case_type,damage_amount_yuan,received_on,admin_name,obligor_id
 119.76,49.21,,pollution_discharge,2000,2026-09-05,,

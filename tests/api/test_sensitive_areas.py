@@ -45,7 +45,11 @@ def red_line_services(services: Services) -> Services:
         session.commit()
         session.refresh(version)
         data = version_data(session, version)
-    return dataclasses.replace(services, overlay=services.overlay.preview(data))
+    # A preview is not what the database holds: keep the copy from syncing back to it.
+    no_sync = services.settings.model_copy(update={"layer_sync_interval_s": 0})
+    return dataclasses.replace(
+        services, settings=no_sync, overlay=services.overlay.preview(data)
+    )
 
 
 @pytest.fixture

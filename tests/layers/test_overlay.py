@@ -190,7 +190,8 @@ def test_boundary_distance_beyond_the_cap_is_left_out(engine):
 def test_real_boundary_cap_agrees_with_exact_distances(real_engine):
     """Across random points, the capped query reports exactly the distances ≤ cap."""
     rng = np.random.default_rng(7)
-    points = [Point(x, y) for x, y in zip(rng.uniform(107, 122, 300), rng.uniform(38, 50, 300))]
+    xs, ys = rng.uniform(107, 122, 300), rng.uniform(38, 50, 300)
+    points = [Point(x, y) for x, y in zip(xs, ys, strict=True)]
     cap = 20_000.0
     exact = real_engine.overlay_many(points)
     capped = real_engine.overlay_many(points, boundary_search_m=cap)

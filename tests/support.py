@@ -1,4 +1,4 @@
-"""Throwaway PostGIS databases for tests: created for a run, dropped after it."""
+"""Test support: settings built explicitly, and throwaway PostGIS databases (dropped after)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,16 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from geo_service.settings import Settings
+
 PG_ADMIN_URL = os.environ.get(
     "GEO_SCREEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test: explicit, never read from the environment's .env file."""
+    return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[call-arg]
 
 
 @contextmanager
