@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from shapely.geometry import mapping
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -131,6 +131,18 @@ def lead_detail(lead: Lead) -> dict[str, Any]:
 # --- Helpers -------------------------------------------------------------------------------
 
 
+def touched_leagues(decision: dict[str, Any]) -> str | None:
+    """The leagues the damage area touches (",150100,150200,"), coarse locations included."""
+    jurisdiction = decision.get("jurisdiction") or {}
+    codes = {str(u.get("code")) for u in jurisdiction.get("leagues") or [] if u.get("code")}
+    return "," + ",".join(sorted(codes)) + "," if codes else None
+
+
+def in_league(code: str) -> ColumnElement[bool]:
+    """Leads whose rights holder is `code`, or whose area touches it (region-level cases)."""
+    return or_(Lead.league_code == code, Lead.leagues.contains(f",{code},"))
+
+
 def _league_code(decision: dict[str, Any]) -> str | None:
     """The rights holder's code (a league, or 150000 for the region), for the list filter."""
     holder = (decision.get("jurisdiction") or {}).get("rights_holder") or {}
@@ -154,6 +166,7 @@ def _next_due(decision: dict[str, Any], status: str) -> date | None:
 
 def _apply_decision(lead: Lead, decision: dict[str, Any]) -> None:
     lead.league_code = _league_code(decision)
+    lead.leagues = touched_leagues(decision)
     lead.is_major = bool((decision.get("major_case") or {}).get("is_major"))
     lead.minor_override = (decision.get("minor") or {}).get("override") is True
     lead.next_due = _next_due(decision, lead.status)
@@ -333,7 +346,11 @@ def list_leads(
     services: ServicesDep,
     principal: Reader,
     league: Annotated[
-        str | None, Query(pattern=r"^\d{6}$", description="赔偿权利人代码，如 150700")
+        str | None,
+        Query(
+            pattern=r"^\d{6}$",
+            description="盟市代码，如 150700：赔偿权利人为该盟市，或损害涉及该盟市的自治区级案件",
+        ),
     ] = None,
     status: Annotated[str | None, Query(description="状态：" + "、".join(STATUSES))] = None,
     due_before: Annotated[date | None, Query(description="下一期限早于该日期")] = None,
@@ -355,7 +372,7 @@ def list_leads(
         )
     query = select(Lead)
     if league:
-        query = query.where(Lead.league_code == league)
+        query = query.where(in_league(league))
     if status:
         query = query.where(Lead.status == status)
     if due_before:

@@ -98,7 +98,10 @@ class Lead(Base):
     status: Mapped[str] = mapped_column(String(30), index=True)
     obligor_id: Mapped[str | None] = mapped_column(String(30), index=True)
     obligor_name: Mapped[str | None] = mapped_column(String(300))
-    league_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    league_code: Mapped[str | None] = mapped_column(String(6), index=True)  # rights holder
+    # Every league/city the damage area materially touches, as ",150100,150200," so a league's
+    # office finds the region-level (cross-league) cases that concern it.
+    leagues: Mapped[str | None] = mapped_column(String(120))
     is_major: Mapped[bool] = mapped_column(Boolean, default=False)
     minor_override: Mapped[bool] = mapped_column(Boolean, default=False)
     next_due: Mapped[date | None] = mapped_column(Date, index=True)

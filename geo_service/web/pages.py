@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from geo_service.api.leads import STATUSES as LEAD_STATUSES
+from geo_service.api.leads import in_league
 from geo_service.auth import (
     DECIDE,
     MANAGE_LAYERS,
@@ -186,7 +187,7 @@ def lead_list(
     due = _parse_date(due_before, "due_before")
     stmt = select(Lead)
     if league:
-        stmt = stmt.where(Lead.league_code == league)
+        stmt = stmt.where(in_league(league))
     if status:
         stmt = stmt.where(Lead.status == status)
     if due:

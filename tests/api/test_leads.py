@@ -182,6 +182,45 @@ def test_rescreen_adds_a_decision_beside_the_old(
     assert "lead_rescreened" in actions
 
 
+def test_league_filter_finds_the_region_level_cases_that_touch_it(
+    client: TestClient, auth: Auth
+) -> None:
+    """A cross-league case belongs to the region (第五条第二款), yet each league it touches
+    must find it in its own list."""
+    from layers.builtin import builtin_layers
+
+    (leagues,) = builtin_layers(only=["league"])
+    geom = {f.code: f.geometry for f in leagues.features}
+    seam = geom["150100"].boundary.intersection(geom["150200"].boundary)
+    x, y = seam.representative_point().coords[0]
+    across = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [x - 0.03, y - 0.03],
+                [x + 0.03, y - 0.03],
+                [x + 0.03, y + 0.03],
+                [x - 0.03, y + 0.03],
+                [x - 0.03, y - 0.03],
+            ]
+        ],
+    }
+    lead = create(client, auth, lead_body(location={"geometry": across}))
+    jurisdiction = lead["decision"]["jurisdiction"]
+    assert jurisdiction["reason"] == "cross_league"
+    assert jurisdiction["rights_holder"]["code"] == "150000"
+
+    def listed(league: str) -> bool:
+        r = client.get(
+            "/api/v1/leads", params={"league": league, "limit": 500}, headers=auth("viewer")
+        )
+        assert r.status_code == 200, r.text
+        return lead["id"] in {i["id"] for i in r.json()["items"]}
+
+    assert listed("150100") and listed("150200") and listed("150000")
+    assert not listed("150300") and not listed("150700")
+
+
 def test_list_filters_and_paging(client: TestClient, auth: Auth) -> None:
     system = f"list-{unique_ref()[:8]}"
     hulun = create(client, auth, lead_body(source_system=system))
