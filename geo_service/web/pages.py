@@ -7,7 +7,7 @@ and every page is served with a Content-Security-Policy that allows this origin 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from shapely.geometry import mapping
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from geo_service.api.leads import STATUSES as LEAD_STATUSES
@@ -138,17 +138,31 @@ def render(
     return response
 
 
+# Urgency bands of the next deadline, in days from today (upper bounds, inclusive).
+URGENCY_BANDS = (("overdue", -1), ("urgent", 7), ("soon", 15))
+PAGE_SIZE = 100
+
+
 def _urgency(due: date | None, today: date) -> str:
     if due is None:
         return "none"
     days = (due - today).days
-    if days < 0:
-        return "overdue"
-    if days <= 7:
-        return "urgent"
-    if days <= 15:
-        return "soon"
-    return "normal"
+    return next((band for band, upto in URGENCY_BANDS if days <= upto), "normal")
+
+
+def _urgency_counts(session: Session, stmt: Any, today: date) -> dict[str, int]:
+    """How many of ALL the filtered leads fall in each band (not just the page shown)."""
+    due = stmt.subquery().c.next_due
+    cases, lower = [], None
+    for band, upto in URGENCY_BANDS:
+        upper = today + timedelta(days=upto)
+        cond = due <= upper if lower is None else and_(due > lower, due <= upper)
+        cases.append(func.sum(case((cond, 1), else_=0)).label(band))
+        lower = upper
+    cases.append(func.sum(case((due > lower, 1), else_=0)).label("normal"))
+    cases.append(func.sum(case((due.is_(None), 1), else_=0)).label("none"))
+    row = session.execute(select(*cases)).one()
+    return {k: int(v or 0) for k, v in row._mapping.items()}
 
 
 def _parse_date(value: str | None, field: str) -> date | None:
@@ -180,6 +194,7 @@ def lead_list(
     major: Annotated[str | None, Query(max_length=5)] = None,
     override: Annotated[str | None, Query(max_length=5)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     if q and (problem := text_problem(q)):
         raise InvalidInput(f"标题关键词{problem}", [FieldError("q", problem)])
@@ -199,14 +214,17 @@ def lead_list(
     if q:
         stmt = stmt.where(Lead.title.contains(q))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    counts = _urgency_counts(session, stmt, today)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
     leads = session.scalars(
-        stmt.order_by(Lead.next_due.is_(None), Lead.next_due, Lead.id.desc()).limit(500)
+        stmt.order_by(Lead.next_due.is_(None), Lead.next_due, Lead.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
     ).all()
     rows = []
-    counts = {"overdue": 0, "urgent": 0, "soon": 0, "normal": 0, "none": 0}
     for lead in leads:
         u = _urgency(lead.next_due, today)
-        counts[u] += 1
         rows.append({
             "lead": lead, "urgency": u,
             "days_left": (lead.next_due - today).days if lead.next_due else None,
@@ -216,6 +234,7 @@ def lead_list(
     statuses = sorted(s for s in session.scalars(select(Lead.status).distinct()) if s)
     return render(request, "leads.html", {
         "rows": rows, "total": total, "shown": len(rows), "counts": counts,
+        "page": page, "pages": pages, "page_size": PAGE_SIZE,
         "leagues": LEAGUES, "statuses": [(s, STATUS_NAMES.get(s, s)) for s in statuses],
         "f": {"league": league or "", "status": status or "", "due_before": due_before or "",
               "major": major or "", "override": override or "", "q": q or ""},

@@ -405,3 +405,34 @@ def test_gcj02_intranet_tiles_put_vectors_in_their_frame(
         assert 0.001 < abs(a[0] - b[0]) < 0.02  # hundreds of metres: the GCJ-02 offset
         m = c.get(f"/leads/{seeded['later']}/map", headers=h).text
         assert "tiles.intranet" in m and "已转换为 GCJ-02 显示" in m
+
+
+def test_case_list_pages_and_counts_every_filtered_lead(services) -> None:
+    """Beyond one page: the bands count all matching leads, and the pager walks them all."""
+    import uuid
+
+    from geo_service.app import create_app
+    from geo_service.auth import create_token
+
+    tag = f"分页{uuid.uuid4().hex[:8]}"
+    today = date.today()
+    overdue = [
+        insert_lead(services, title=f"{tag}-逾期{i}", due=today - timedelta(days=1))
+        for i in range(30)
+    ]
+    undated = [insert_lead(services, title=f"{tag}-无期限{i}") for i in range(100)]
+    with services.sessions() as s:
+        token = create_token(s, "viewer", "分页测试")
+    with TestClient(create_app(services=services)) as c:
+        first = c.get("/", params={"q": tag}, headers=bearer(token)).text
+        assert re.search(r"共 <strong>130</strong> 条（第 1 / 2 页，本页 100 条）", first)
+        assert "已逾期 30" in first and "其他 100" in first
+        assert set(overdue) <= _listed_ids(first)  # dated first
+        nxt = re.search(r'href="([^"]+)" rel="next"', first).group(1)  # type: ignore[union-attr]
+        assert "q=" in nxt and "page=2" in nxt
+        second = c.get(nxt.replace("&amp;", "&"), headers=bearer(token)).text
+        assert "已逾期 30" in second  # the bands still count every matching lead
+        seen = _listed_ids(first) | _listed_ids(second)
+        assert seen >= set(overdue) | set(undated)
+        assert not (_listed_ids(first) & _listed_ids(second))
+        assert 'rel="next"' not in second and 'rel="prev"' in second
