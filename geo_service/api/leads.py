@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from shapely.geometry import mapping
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -141,6 +141,26 @@ def touched_leagues(decision: dict[str, Any]) -> str | None:
 def in_league(code: str) -> ColumnElement[bool]:
     """Leads whose rights holder is `code`, or whose area touches it (region-level cases)."""
     return or_(Lead.league_code == code, Lead.leagues.contains(f",{code},"))
+
+
+def filtered_leads(
+    *,
+    league: str | None = None,
+    status: str | None = None,
+    major: bool | None = None,
+    override: bool | None = None,
+) -> Select[Lead]:
+    """The list filters the API and the case-list page share."""
+    query = select(Lead)
+    if league:
+        query = query.where(in_league(league))
+    if status:
+        query = query.where(Lead.status == status)
+    if major is not None:
+        query = query.where(Lead.is_major.is_(major))
+    if override is not None:
+        query = query.where(Lead.minor_override.is_(override))
+    return query
 
 
 def _league_code(decision: dict[str, Any]) -> str | None:
@@ -370,17 +390,9 @@ def list_leads(
             f"未知的状态 {status!r}。",
             [FieldError("status", f"取值 {status!r} 无效。可用：{', '.join(STATUSES)}。")],
         )
-    query = select(Lead)
-    if league:
-        query = query.where(in_league(league))
-    if status:
-        query = query.where(Lead.status == status)
+    query = filtered_leads(league=league, status=status, major=major, override=override)
     if due_before:
         query = query.where(Lead.next_due.is_not(None), Lead.next_due < due_before)
-    if major is not None:
-        query = query.where(Lead.is_major.is_(major))
-    if override is not None:
-        query = query.where(Lead.minor_override.is_(override))
     if obligor_id:
         query = query.where(Lead.obligor_id == obligor_id.strip().upper())
     with services.sessions() as session:

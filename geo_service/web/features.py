@@ -16,11 +16,10 @@ from typing import Any
 from shapely import STRtree
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo_service.db.models import LayerSeries, LayerVersion
-from geo_service.layer_store import version_data
+from geo_service.db.models import LayerVersion
+from geo_service.layer_store import active_version_ids, version_data
 from layers.model import LayerVersionData
 from maps import MapFeature
 from maps.display import make_view
@@ -79,15 +78,6 @@ class DisplayIndex:
             for i in indexed.tree.query(q, predicate="intersects"):
                 out.append((indexed.data, indexed.data.features[int(i)]))
         return out
-
-
-def active_version_ids(session: Session) -> dict[str, int]:
-    rows = session.execute(
-        select(LayerSeries.name, LayerVersion.id)
-        .join(LayerVersion, LayerVersion.series_id == LayerSeries.id)
-        .where(LayerVersion.status == "active")
-    ).all()
-    return {name: vid for name, vid in rows}
 
 
 def _codes(decision: Mapping[str, Any], kind: str) -> set[str]:

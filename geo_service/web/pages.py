@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from geo_service.api.leads import STATUSES as LEAD_STATUSES
-from geo_service.api.leads import in_league
+from geo_service.api.leads import filtered_leads
 from geo_service.auth import (
     DECIDE,
     MANAGE_LAYERS,
@@ -33,10 +33,11 @@ from geo_service.auth import (
 from geo_service.db.models import DecisionRow, LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput, NotFound
+from geo_service.layer_store import active_version_ids
 from geo_service.schemas import DB_ID_MAX, FILING_GROUND_TEXT, text_problem
 from geo_service.web import session as web_session
 from geo_service.web.explain import explain, other_warnings
-from geo_service.web.features import DisplayIndex, active_version_ids, case_features
+from geo_service.web.features import DisplayIndex, case_features
 from maps import BasemapConfig, render_case_map
 from maps.display import for_display
 from maps.frames import to_display_frame
@@ -200,17 +201,11 @@ def lead_list(
         raise InvalidInput(f"标题关键词{problem}", [FieldError("q", problem)])
     today = date.today()
     due = _parse_date(due_before, "due_before")
-    stmt = select(Lead)
-    if league:
-        stmt = stmt.where(in_league(league))
-    if status:
-        stmt = stmt.where(Lead.status == status)
+    stmt = filtered_leads(
+        league=league, status=status, major=_bool_filter(major), override=_bool_filter(override)
+    )
     if due:
         stmt = stmt.where(Lead.next_due <= due)
-    if (m := _bool_filter(major)) is not None:
-        stmt = stmt.where(Lead.is_major.is_(m))
-    if (o := _bool_filter(override)) is not None:
-        stmt = stmt.where(Lead.minor_override.is_(o))
     if q:
         stmt = stmt.where(Lead.title.contains(q))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
