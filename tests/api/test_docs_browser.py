@@ -3,15 +3,12 @@ and a person can authorize, try POST /api/v1/screen with its Chinese example, an
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
+from support import CHROMIUM, CHROMIUM_ARGS, live_server
 
 from geo_service.app import create_app
 from geo_service.auth import create_token
@@ -19,44 +16,14 @@ from geo_service.services import Services
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture(scope="module")
 def live_docs(services_by_backend: dict[str, Services]) -> Iterator[tuple[str, str]]:
     services = services_by_backend["sqlite"]
     with services.sessions() as session:
         token = create_token(session, "screener", "docs-browser", actor="test")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(services=services),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", token
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(services=services)) as url:
+        yield url, token
 
 
 def test_docs_render_offline_and_try_it_out_works(live_docs: tuple[str, str]) -> None:
@@ -65,7 +32,7 @@ def test_docs_render_offline_and_try_it_out_works(live_docs: tuple[str, str]) ->
     failed: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         page.on("request", lambda r: requests.append(r.url))
         page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))

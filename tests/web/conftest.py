@@ -3,16 +3,13 @@ uvicorn server on 127.0.0.1 for the browser tests."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
+from support import live_server as serve_locally
 from web_helpers import XSS, Tokens, insert_lead, sample_decision
 
 from geo_service.app import create_app
@@ -45,17 +42,31 @@ def tokens(web_services: Services) -> Tokens:
 def seeded(web_services: Services) -> dict[str, int]:
     today = date.today()
     return {
-        "xss": insert_lead(web_services, title="满洲里排污" + XSS, description="举报内容" + XSS,
-                           due=today + timedelta(days=3), override=True),
-        "overdue": insert_lead(web_services, title="逾期的线索", league="150200",
-                               due=today - timedelta(days=2), major=True,
-                               decision=sample_decision(major_case={
-                                   "is_major": True, "grounds": ["major_impact"],
-                                   "supervisor": {"code": "ecology_environment",
-                                                  "name": "自治区生态环境厅"},
-                                   "citations": ["第三十五条", "第三十七条"]})),
-        "later": insert_lead(web_services, title="远期线索", league="152500",
-                             due=today + timedelta(days=40)),
+        "xss": insert_lead(
+            web_services,
+            title="满洲里排污" + XSS,
+            description="举报内容" + XSS,
+            due=today + timedelta(days=3),
+            override=True,
+        ),
+        "overdue": insert_lead(
+            web_services,
+            title="逾期的线索",
+            league="150200",
+            due=today - timedelta(days=2),
+            major=True,
+            decision=sample_decision(
+                major_case={
+                    "is_major": True,
+                    "grounds": ["major_impact"],
+                    "supervisor": {"code": "ecology_environment", "name": "自治区生态环境厅"},
+                    "citations": ["第三十五条", "第三十七条"],
+                }
+            ),
+        ),
+        "later": insert_lead(
+            web_services, title="远期线索", league="152500", due=today + timedelta(days=40)
+        ),
     }
 
 
@@ -65,29 +76,11 @@ def client(web_services: Services) -> Iterator[TestClient]:
         yield c
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(web_services: Services) -> Iterator[str]:
     """The real service under uvicorn, in a thread, on a free local port."""
-    port = _free_port()
-    config = uvicorn.Config(create_app(services=web_services), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_locally(create_app(services=web_services)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

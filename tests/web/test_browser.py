@@ -15,13 +15,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from support import CHROMIUM, CHROMIUM_ARGS
 from web_helpers import XSS, Tokens
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @dataclass
@@ -34,9 +31,11 @@ class Watch:
     dialogs: list[str] = field(default_factory=list)
 
     def clean(self) -> None:
-        foreign = [u for u in self.requests
-                   if urlsplit(u).scheme in ("http", "https")
-                   and urlsplit(u).hostname != "127.0.0.1"]
+        foreign = [
+            u
+            for u in self.requests
+            if urlsplit(u).scheme in ("http", "https") and urlsplit(u).hostname != "127.0.0.1"
+        ]
         assert foreign == [], f"requests to other hosts: {foreign}"
         assert self.failed == [], f"failed requests: {self.failed}"
         assert self.errors == [], f"console errors: {self.errors}"
@@ -46,7 +45,7 @@ class Watch:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 
@@ -181,11 +180,23 @@ def test_case_list_and_layers_pages_offline(
 
 
 def _red_line_file(tmp: Path, name: str, dx: float) -> Path:
-    ring = [[119.70 + dx, 49.15], [119.80 + dx, 49.15], [119.80 + dx, 49.22],
-            [119.70 + dx, 49.22], [119.70 + dx, 49.15]]
-    gj = {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"code": "RL-WEB-1", "name": name},
-        "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    ring = [
+        [119.70 + dx, 49.15],
+        [119.80 + dx, 49.15],
+        [119.80 + dx, 49.22],
+        [119.70 + dx, 49.22],
+        [119.70 + dx, 49.15],
+    ]
+    gj = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": "RL-WEB-1", "name": name},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
     path = tmp / f"red-line-{dx}.geojson"
     path.write_text(json.dumps(gj, ensure_ascii=False), encoding="utf-8")
     return path
@@ -198,8 +209,9 @@ def test_layer_upload_report_diff_and_activation(
     series = "web_test_red_line"
     for i, dx in enumerate((0.0, 0.05)):
         page.goto(f"{live_server}/layers")
-        page.set_input_files("#upload-form input[name=file]",
-                             str(_red_line_file(tmp_path, "测试红线" + XSS, dx)))
+        page.set_input_files(
+            "#upload-form input[name=file]", str(_red_line_file(tmp_path, "测试红线" + XSS, dx))
+        )
         page.select_option("#upload-form select[name=kind]", "red_line")
         page.fill("#upload-form input[name=name]", series)
         page.click("#upload-form button[type=submit]")
@@ -212,7 +224,8 @@ def test_layer_upload_report_diff_and_activation(
             page.click("#activate-uploaded")
             page.wait_for_load_state("networkidle")
             active = page.locator("tr.active", has_text="启用中").filter(
-                has=page.locator(f"[data-series='{series}']"))
+                has=page.locator(f"[data-series='{series}']")
+            )
             assert active.count() == 1
         else:
             # A second version against the active one: the diff, on the map and in words.
