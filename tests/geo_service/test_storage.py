@@ -156,27 +156,20 @@ def test_audit_log_is_append_only(services: Services) -> None:
 
 def test_lead_external_ref_is_unique(services: Services) -> None:
     ref = f"dup-{datetime.now(UTC).timestamp()}"
-    with services.sessions() as session:
-        session.add(
-            Lead(
-                created_at=datetime.now(UTC),
-                created_by="t",
-                status="received",
-                request={},
-                source_system="s",
-                external_ref=ref,
-            )
+
+    def lead() -> Lead:
+        return Lead(
+            created_at=datetime.now(UTC),
+            created_by="t",
+            status="received",
+            request={},
+            source_system="s",
+            external_ref=ref,
         )
+
+    with services.sessions() as session:
+        session.add(lead())
         session.commit()
     with services.sessions() as session, pytest.raises(IntegrityError):
-        session.add(
-            Lead(
-                created_at=datetime.now(UTC),
-                created_by="t",
-                status="received",
-                request={},
-                source_system="s",
-                external_ref=ref,
-            )
-        )
+        session.add(lead())
         session.commit()
