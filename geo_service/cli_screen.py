@@ -223,8 +223,8 @@ def _geojson_crs(data: dict[str, Any]) -> str | None:
 
 def screen_file(services: Any, path: Path) -> list[dict[str, Any]]:
     """Each input row's result: the decision (plus `location`) or a problem object."""
-    from geo_service.api.screen import problem_dict
     from geo_service.auth import Principal
+    from geo_service.errors import problem_dict
     from geo_service.pipeline import screen_many
     from geo_service.schemas import ScreenRequest, field_errors
 
@@ -449,7 +449,6 @@ def install_demo(services: Any) -> dict[str, Any]:
     from shapely.geometry import Polygon
     from sqlalchemy import select
 
-    from geo_service.api.leads import create_lead
     from geo_service.auth import Principal
     from geo_service.db.models import LayerSeries, LayerVersion
     from geo_service.layer_store import (
@@ -458,6 +457,7 @@ def install_demo(services: Any) -> dict[str, Any]:
         store_version,
         version_data,
     )
+    from geo_service.leads import create_lead
     from geo_service.schemas import LeadCreate
     from layers.model import LayerFeature
 

@@ -89,6 +89,17 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_dict(exc: DomainError) -> dict[str, Any]:
+    """A problem object (RFC 9457) for one slot of a batch answer or a CLI output row."""
+    return {
+        "type": "about:blank",
+        "title": exc.title,
+        "status": exc.status,
+        "detail": exc.detail,
+        "errors": [{"field": e.field, "message": e.message} for e in exc.errors],
+    }
+
+
 _HTTP_TITLES = {
     400: "请求有误",
     401: "未认证",

@@ -1,8 +1,9 @@
-"""Import historical cases (established earlier damage) so the two-year rule works from day one.
+"""An obligor's established earlier damage, as facts (docs/rules.md §R5.2).
 
 第十五条第五款第（二）项: the same obligor causing damage again within two years must be claimed
-even if minor. Only established damage counts (a filed case or a recorded historical case); this
-module records the latter from a CSV: obligor_id, damage_date, case_ref, note.
+even if minor. Earlier damage counts when a preliminary check established it — filed, not filed
+on grounds （一）（二）（三）（五）（六）, terminated (screening.lifecycle.establishes_damage) — and
+imported historical cases count too (the CSV import here: obligor_id, damage_date, case_ref, note).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,10 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from geo_service.db.models import HistoricalCase
+from geo_service.db.models import Filing, HistoricalCase, Lead
 from geo_service.errors import FieldError, InvalidInput, RuleConflict
 from geo_service.layer_store import audit, now
 from geo_service.schemas import check_date_range, text_problem, today_in_china
+from screening.facts import PriorDamage
+from screening.lifecycle import CLOSED_STATUSES, Status, establishes_damage
 from screening.obligor import ObligorIdError, validate_obligor_id
 
 COLUMNS = ("obligor_id", "damage_date", "case_ref", "note")
@@ -225,3 +229,92 @@ def import_history_csv(session: Session, raw: bytes | str, *, actor: str) -> Imp
             "另一次导入同时写入了相同的记录，本次未保存：请重新导入（重复行会自动跳过）。"
         ) from None
     return report
+
+
+# --- Earlier damage as facts ------------------------------------------------------------------
+
+_DECIDED = (Status.FILED, *CLOSED_STATUSES)
+
+
+def _lead_damage_date(lead: Lead) -> date | None:
+    """The earlier lead's damage date: when it occurred, else when it was received."""
+    if lead.occurred_on is not None:
+        return lead.occurred_on
+    try:
+        value = (lead.request or {}).get("received_on")
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def earlier_damage(
+    session: Session,
+    obligor_ids: Collection[str] = (),
+    name_keys: Collection[str] = (),
+    *,
+    exclude_lead_id: int | None = None,
+) -> dict[str, list[PriorDamage]]:
+    """Established earlier damage per obligor id and per name key (`name:<key>`).
+
+    Leads count when their check established damage (filed, not filed on grounds 一/二/三/五/六,
+    terminated); open and excluded leads do not. Imported historical cases count. The lead
+    being screened is left out. Name keys match leads only (history rows carry ids).
+    """
+    out: dict[str, list[PriorDamage]] = defaultdict(list)
+    ids = sorted({i for i in obligor_ids if i})
+    keys = sorted({k for k in name_keys if k})
+    leads: list[tuple[Lead, str]] = []
+    for start in range(0, max(len(ids), len(keys)), 500):
+        id_chunk, key_chunk = ids[start : start + 500], keys[start : start + 500]
+        for column, chunk, prefix in (
+            (Lead.obligor_id, id_chunk, ""),
+            (Lead.obligor_name_key, key_chunk, "name:"),
+        ):
+            if not chunk:
+                continue
+            query = select(Lead).where(column.in_(chunk), Lead.status.in_(_DECIDED))
+            if exclude_lead_id is not None:
+                query = query.where(Lead.id != exclude_lead_id)
+            for lead in session.scalars(query):
+                owner = lead.obligor_id if prefix == "" else lead.obligor_name_key
+                leads.append((lead, f"{prefix}{owner}"))
+        if id_chunk:
+            history = select(
+                HistoricalCase.obligor_id, HistoricalCase.damage_date, HistoricalCase.case_ref
+            ).where(HistoricalCase.obligor_id.in_(id_chunk))
+            for obligor_id, d, ref in session.execute(history):
+                out[obligor_id].append(PriorDamage(d, "history", None, ref or None, "id"))
+    grounds = _latest_grounds(session, [lead.id for lead, _ in leads])
+    for lead, owner in leads:
+        on = _lead_damage_date(lead)
+        if on is None or not establishes_damage(lead.status, grounds.get(lead.id, ())):
+            continue
+        match = "name" if owner.startswith("name:") else "id"
+        out[owner].append(PriorDamage(on, "lead", lead.id, lead.title, match))
+    return dict(out)
+
+
+def _latest_grounds(session: Session, lead_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The grounds of each lead's latest filing decision."""
+    out: dict[int, list[str]] = {}
+    for start in range(0, len(lead_ids), 500):
+        chunk = lead_ids[start : start + 500]
+        rows = session.execute(
+            select(Filing.lead_id, Filing.grounds).where(Filing.lead_id.in_(chunk)).order_by(
+                Filing.id
+            )
+        )
+        for lead_id, grounds in rows:
+            out[lead_id] = list(grounds or [])
+    return out
+
+
+def obligor_priors(
+    found: dict[str, list[PriorDamage]], obligor_id: str | None, name_key: str | None
+) -> list[PriorDamage]:
+    """One lead's earlier damage from `earlier_damage`'s answer: by id, else by name."""
+    if obligor_id:
+        return list(found.get(obligor_id, ()))
+    if name_key:
+        return list(found.get(f"name:{name_key}", ()))
+    return []

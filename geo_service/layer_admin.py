@@ -39,13 +39,12 @@ from layers.display import display_copies
 from layers.errors import LayerError
 from layers.importer import ImportOptions, LayerImport, ProgressFn
 from layers.validation import REGION_CODE
+from screening.lifecycle import CLOSED_STATUSES
 
 log = logging.getLogger("geo_service.layers")
 
 # One activation at a time per process: DB commit and engine swap happen in the same order.
 _ACTIVATION_LOCK = threading.Lock()
-# Lead statuses that are closed: their decisions are not re-screened.
-CLOSED_STATUSES = ("closed", "not_filed", "excluded", "terminated")
 
 
 class VersionStateConflict(DomainError):
@@ -588,9 +587,9 @@ def rescreen_impacted(
 def _rescreen_lead(services: Services, lead_id: int, principal: Principal) -> dict[str, Any]:
     """Re-screen one lead the way `POST /leads/{id}/rescreen` does (new decision beside the old,
     audited there), and say what changed."""
-    from geo_service.api.leads import rescreen
+    from geo_service.leads import rescreen_lead
 
-    detail = rescreen(lead_id, services, principal)
+    detail = rescreen_lead(services, lead_id, principal, trigger="layer_impact")
     decisions = detail.get("decisions") or []
     before = decisions[-2] if len(decisions) >= 2 else None
     after = decisions[-1] if decisions else None

@@ -1,13 +1,13 @@
 """The screening pipeline: request → location → overlay → facts → decision (R1–R9).
 
 The one place that turns a validated `ScreenRequest` into the rulebook's facts and back into the
-API's decision. Stateless apart from reading the obligor's established earlier damage (filed
-cases and imported historical cases) for the two-year rule (第十五条第五款第（二）项).
+API's decision. Stateless apart from reading the obligor's established earlier damage (leads
+whose check found damage, and imported historical cases) for the two-year rule
+(第十五条第五款第（二）项, docs/rules.md §R5.2; geo_service.history.earlier_damage).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,12 +15,11 @@ from typing import Any
 
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo_service.auth import Principal
-from geo_service.db.models import Filing, HistoricalCase, Lead
 from geo_service.errors import DomainError, FieldError, InvalidGeometry, InvalidInput, UnknownCRS
+from geo_service.history import earlier_damage, obligor_priors
 from geo_service.schemas import ScreenRequest
 from geo_service.services import Services
 from layers import SENSITIVE_KINDS
@@ -28,7 +27,16 @@ from layers.admin_names import resolve_admin_name
 from layers.errors import GeometryError, LayerError, UnknownCRSError
 from layers.location import LocationWarning, ParsedLocation, parse_location, parse_locations
 from layers.overlay import OverlayEngine, OverlayResult
-from screening.facts import AreaHit, CoarseLocation, LeadFacts, NearbyHit, SpatialFacts
+from screening.facts import (
+    AreaHit,
+    CoarseLocation,
+    LeadFacts,
+    NearbyHit,
+    PriorDamage,
+    SpatialFacts,
+)
+from screening.obligor import normalise_obligor_name
+from screening.record import DecisionRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,11 @@ class ScreenOutcome:
     @property
     def decision_dict(self) -> dict[str, Any]:
         return self.decision
+
+    @property
+    def record(self) -> DecisionRecord:
+        """The decision, typed (screening.record): what storage, pages and maps read."""
+        return DecisionRecord.load(self.decision)
 
     def response(self) -> dict[str, Any]:
         """The body of `POST /screen`: the decision plus the understood location."""
@@ -199,8 +212,9 @@ def _near(n: Any) -> NearbyHit:
     )
 
 
-def lead_facts(request: ScreenRequest, prior_dates: Iterable[date] = ()) -> LeadFacts:
+def lead_facts(request: ScreenRequest, prior: Iterable[PriorDamage | date] = ()) -> LeadFacts:
     obligor = request.obligor
+    records = [p if isinstance(p, PriorDamage) else PriorDamage(p) for p in prior]
     return LeadFacts(
         case_type=request.case_type.value if request.case_type else None,
         source_channel=request.source_channel.value if request.source_channel else None,
@@ -211,9 +225,11 @@ def lead_facts(request: ScreenRequest, prior_dates: Iterable[date] = ()) -> Lead
         occurred_on=request.occurred_on,
         damage_amount_yuan=request.damage_amount_yuan,
         no_obvious_impact=request.no_obvious_impact,
+        no_obvious_impact_criterion=request.no_obvious_impact_criterion,
         obligor_id=obligor.id if obligor else None,
         obligor_name=obligor.name if obligor else None,
-        prior_damage_dates=tuple(sorted(set(request.prior_damage_dates) | set(prior_dates))),
+        prior_damage_dates=tuple(sorted(set(request.prior_damage_dates))),
+        prior_damage=tuple(records),
         region_decides_start=request.region_decides_start,
         national_impact=request.national_impact,
         incident_grade=request.incident_grade.value if request.incident_grade else None,
@@ -228,32 +244,24 @@ def lead_facts(request: ScreenRequest, prior_dates: Iterable[date] = ()) -> Lead
     )
 
 
-def established_damage_dates(
-    session: Session, obligor_ids: Collection[str], *, exclude_lead_id: int | None = None
-) -> dict[str, list[date]]:
-    """Earlier established damage per obligor: filed cases (立案) and imported historical cases.
+def obligor_key(request: ScreenRequest) -> tuple[str | None, str | None]:
+    """(identifier, normalised name) of the request's obligor; the name only matters without id."""
+    obligor = request.obligor
+    if obligor is None:
+        return None, None
+    return obligor.id, (None if obligor.id else normalise_obligor_name(obligor.name))
 
-    A mere lead does not count (RULES.md R5 2.). The lead being re-screened is left out.
-    """
-    out: dict[str, list[date]] = defaultdict(list)
-    ids = sorted({i for i in obligor_ids if i})
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        filed = select(Lead.obligor_id, Filing.damage_date).join(Filing, Filing.lead_id == Lead.id)
-        filed = filed.where(
-            Lead.obligor_id.in_(chunk), Filing.decision == "file", Filing.damage_date.is_not(None)
-        )
-        if exclude_lead_id is not None:
-            filed = filed.where(Lead.id != exclude_lead_id)
-        for obligor_id, d in session.execute(filed):
-            if obligor_id is not None and d is not None:
-                out[obligor_id].append(d)
-        history = select(HistoricalCase.obligor_id, HistoricalCase.damage_date).where(
-            HistoricalCase.obligor_id.in_(chunk)
-        )
-        for obligor_id, d in session.execute(history):
-            out[obligor_id].append(d)
-    return dict(out)
+
+def prior_damage(
+    session: Session, requests: Iterable[ScreenRequest], *, exclude_lead_id: int | None = None
+) -> dict[str, list[PriorDamage]]:
+    """The service's own records of the obligors' established earlier damage."""
+    keys = [obligor_key(r) for r in requests]
+    ids = {i for i, _ in keys if i}
+    names = {n for _, n in keys if n}
+    if not ids and not names:
+        return {}
+    return earlier_damage(session, ids, names, exclude_lead_id=exclude_lead_id)
 
 
 def _decide(services: Services, facts: LeadFacts, spatial: SpatialFacts) -> dict[str, Any]:
@@ -268,7 +276,7 @@ def _finish(
     located: Located,
     result: OverlayResult | None,
     engine: OverlayEngine,
-    prior: Iterable[date],
+    prior: Iterable[PriorDamage | date],
 ) -> ScreenOutcome:
     spatial = spatial_facts(
         result,
@@ -280,7 +288,7 @@ def _finish(
     facts = lead_facts(request, prior)
     decision = _decide(services, facts, spatial)
     extra = [w.to_dict() for w in located.warnings]
-    decision["warnings"] = [*extra, *decision.get("warnings", [])]
+    decision["warnings"] = [*extra, *decision["warnings"]]
     return ScreenOutcome(
         decision=decision,
         facts=facts,
@@ -319,15 +327,15 @@ def screen(
     result = None
     if located.geometry is not None:
         result = engine.overlay(located.geometry, **_search_radii(services, [located]))
-    prior = list(extra_prior_dates)
-    obligor_id = request.obligor.id if request.obligor else None
-    if obligor_id:
+    prior: list[PriorDamage | date] = list(extra_prior_dates)
+    obligor_id, name_key = obligor_key(request)
+    if obligor_id or name_key:
         if session is None:
             with services.sessions() as own:
-                found = established_damage_dates(own, [obligor_id], exclude_lead_id=exclude_lead_id)
+                found = prior_damage(own, [request], exclude_lead_id=exclude_lead_id)
         else:
-            found = established_damage_dates(session, [obligor_id], exclude_lead_id=exclude_lead_id)
-        prior.extend(found.get(obligor_id, ()))
+            found = prior_damage(session, [request], exclude_lead_id=exclude_lead_id)
+        prior.extend(obligor_priors(found, obligor_id, name_key))
     return _finish(services, request, located, result, engine, prior)
 
 
@@ -385,20 +393,18 @@ def screen_many(
             **_search_radii(services, [located[i] for i in with_geometry]),
         )
         results = dict(zip(with_geometry, overlays, strict=True))
-    obligors = {
-        r.obligor.id
+    with_obligor = [
+        r
         for i, r in enumerate(requests)
-        if i in located and isinstance(r, ScreenRequest) and r.obligor and r.obligor.id
-    }
-    prior: dict[str, list[date]] = {}
-    if obligors:
+        if i in located and isinstance(r, ScreenRequest) and r.obligor is not None
+    ]
+    prior: dict[str, list[PriorDamage]] = {}
+    if with_obligor:
         with services.sessions() as session:
-            prior = established_damage_dates(session, obligors)
+            prior = prior_damage(session, with_obligor)
     for i, loc in located.items():
         request = requests[i]
         assert isinstance(request, ScreenRequest)
-        obligor_id = request.obligor.id if request.obligor else None
-        out[i] = _finish(
-            services, request, loc, results.get(i), engine, prior.get(obligor_id or "", ())
-        )
+        mine = obligor_priors(prior, *obligor_key(request))
+        out[i] = _finish(services, request, loc, results.get(i), engine, mine)
     return out

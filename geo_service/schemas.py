@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request, Response
@@ -21,6 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo_service.errors import FieldError, InvalidInput
 from screening.enums import CaseType, Department, Grade, SourceChannel
+from screening.lifecycle import FILING_GROUND_TEXT, FilingDecision, FilingGround
+
+__all__ = ["FILING_GROUND_TEXT", "FilingDecision", "FilingGround"]  # re-exported for callers
 
 CHINA_TZ = timezone(timedelta(hours=8))
 
@@ -34,45 +36,6 @@ DbIdPath = Annotated[int, Path(ge=1, le=DB_ID_MAX, description="编号（正整�
 def today_in_china() -> date:
     """'Today' as the screening office sees it (UTC+8), for future-date checks."""
     return datetime.now(UTC).astimezone(CHINA_TZ).date()
-
-
-class FilingDecision(StrEnum):
-    FILE = "file"  # 立案 (第十五条第一款)
-    NOT_FILE = "not_file"  # 不启动索赔程序 (第十五条第二款)
-    TERMINATE = "terminate"  # 终止索赔程序 (第十五条第四款)
-
-
-class FilingGround(StrEnum):
-    """第十五条第二款第（一）至（六）项."""
-
-    ALREADY_PAID = "already_paid"
-    COURT_JUDGMENT = "court_judgment"
-    MINOR = "minor"
-    OBLIGOR_GONE = "obligor_gone"
-    LAWFUL_DISCHARGE = "lawful_discharge"
-    OTHER = "other"
-
-
-FILING_GROUND_TEXT = {
-    FilingGround.ALREADY_PAID: ("第十五条第二款第（一）项", "赔偿义务人已经履行赔偿义务"),
-    FilingGround.COURT_JUDGMENT: (
-        "第十五条第二款第（二）项",
-        "人民法院已就同一生态环境损害形成生效裁判文书，赔偿权利人的索赔请求已被得到支持",
-    ),
-    FilingGround.MINOR: (
-        "第十五条第二款第（三）项",
-        "环境污染或者生态破坏行为造成的生态环境损害显著轻微，且不需要赔偿",
-    ),
-    FilingGround.OBLIGOR_GONE: (
-        "第十五条第二款第（四）项",
-        "承担赔偿义务的法人终止、非法人组织解散或者自然人死亡，且无财产可供执行",
-    ),
-    FilingGround.LAWFUL_DISCHARGE: (
-        "第十五条第二款第（五）项",
-        "赔偿义务人依法持证排污，符合国家规定",
-    ),
-    FilingGround.OTHER: ("第十五条第二款第（六）项", "其他可以不启动索赔程序的情形"),
-}
 
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
@@ -283,6 +246,13 @@ class ScreenRequest(StrictModel):
     no_obvious_impact: bool = Field(
         default=False, description="无明显影响（第四十八条第（二）项）。"
     )
+    no_obvious_impact_criterion: int | None = Field(
+        default=None,
+        ge=1,
+        le=5,
+        description="支持“未造成明显影响”的第四十八条第（二）项判定标准：1 水、大气、土壤污染；"
+        "2 固体废物；3 野生动植物资源破坏；4 符合不予行政处罚情形；5 自治区政府及其指定部门认定。",
+    )
     obligor: ObligorIn | None = None
     prior_damage_dates: list[date] = Field(
         default_factory=list,
@@ -385,6 +355,7 @@ class FilingIn(StrictModel):
                 {
                     "decision": "not_file",
                     "grounds": ["minor"],
+                    "no_compensation_needed": True,
                     "reasons": "损害数额 2000 元，经现场核查无明显影响，不需要赔偿。",
                     "approved_by": "张三（局长）",
                 },
@@ -412,12 +383,35 @@ class FilingIn(StrictModel):
     approved_by: str = Field(
         min_length=1, max_length=200, description="同意的负责人（第十五条第一款、第三款）。"
     )
+    no_compensation_needed: bool | None = Field(
+        default=None,
+        description="不需要赔偿（第十五条第二款第（三）项：显著轻微，且不需要赔偿）。以 minor 为由"
+        "不启动或终止时必须为 true。",
+    )
+    no_obvious_impact_criterion: int | None = Field(
+        default=None,
+        ge=1,
+        le=5,
+        description="仅以“未造成明显影响”认定显著轻微时，支持该认定的第四十八条第（二）项判定标准"
+        "（1–5）；未填时取线索中的值。",
+    )
+    decided_on: date | None = Field(
+        default=None,
+        description="负责人同意的日期（默认今天；不得晚于今天，不得早于接到线索之日）。",
+    )
     override_checked: bool = Field(
         default=False,
         description="以“显著轻微”为由不启动或终止，而系统无法判断第十五条第五款情形（例如未加载"
         "生态保护红线或自然保护地图层、仅有行政区名称定位）时，须由经办人核实并置为 true；"
         "核实结果写入理由。",
     )
+
+    @field_validator("decided_on")
+    @classmethod
+    def _decided_not_future(cls, value: date | None) -> date | None:
+        if value is not None and value > today_in_china():
+            raise ValueError(f"日期 {value.isoformat()} 晚于今天（{today_in_china()}），请核对。")
+        return check_date_range(value) if value is not None else None
 
     @model_validator(mode="after")
     def _grounds_needed(self) -> FilingIn:

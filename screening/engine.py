@@ -44,6 +44,8 @@ def decide(
         occurred_on=lead.occurred_on,
         received_on=lead.received_on,
         prior_damage_dates=lead.prior_damage_dates,
+        prior_damage=lead.prior_damage,
+        impact_criterion=lead.no_obvious_impact_criterion,
         region_decides_start=lead.region_decides_start,
         sensitive=sensitive,
         config=config,
@@ -94,7 +96,9 @@ def decide(
         simplified=simplified,
         deadlines=deadlines,
         warnings=tuple(notices),
-        needs_verification=jurisdiction.needs_verification or sensitive.needs_verification,
+        needs_verification=jurisdiction.needs_verification
+        or sensitive.needs_verification
+        or minor.needs_verification,
         layer_versions=dict(spatial.layer_versions),
         rulebook_version=config.rulebook_version,
         obligor=obligor,

@@ -64,6 +64,32 @@ class SpatialFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorDamage:
+    """Established earlier damage by the same obligor (docs/rules.md §R5.2).
+
+    `source`: a lead of this service whose preliminary check found damage (`lead`), an
+    imported historical case (`history`), or a date the caller supplied (`caller`).
+    `match`: how the obligor was matched — by identifier, or by normalised name when the
+    lead has no identifier (flagged: an officer must confirm it is the same obligor).
+    """
+
+    on: date
+    source: Literal["lead", "history", "caller"] = "caller"
+    lead_id: int | None = None
+    ref: str | None = None
+    match: Literal["id", "name"] = "id"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "date": self.on.isoformat(),
+            "source": self.source,
+            "lead_id": self.lead_id,
+            "ref": self.ref,
+            "match": self.match,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class LeadFacts:
     """The lead's own attributes (API.md screen request, minus the location)."""
 
@@ -74,11 +100,14 @@ class LeadFacts:
     occurred_on: date | None = None
     damage_amount_yuan: float | None = None
     no_obvious_impact: bool = False
+    # 第四十八条第（二）项 目 1–5: the criterion that supports "no obvious impact".
+    no_obvious_impact_criterion: int | None = None
     obligor_id: str | None = None
     obligor_name: str | None = None
-    # Established earlier damage by the same obligor (filed or recorded historical cases, plus
-    # what the caller supplies). geo_service merges its own records in before deciding.
+    # Established earlier damage by the same obligor: dates the caller supplies, and the
+    # service's own records (leads whose check found damage, imported history) as PriorDamage.
     prior_damage_dates: Sequence[date] = ()
+    prior_damage: Sequence[PriorDamage] = ()
     region_decides_start: bool = False
     national_impact: bool = False
     incident_grade: str | None = None  # general | larger | major | especially_major

@@ -1,15 +1,20 @@
-"""Significantly minor (第四十八条) and the override that forces a claim (第十五条第五款)."""
+"""Significantly minor (第四十八条) and the override that forces a claim (第十五条第五款).
+
+docs/rules.md §R5: ground （三） needs two findings (显著轻微，且不需要赔偿); the override counts
+every established earlier damage (§R5.2) and names the records that triggered it.
+"""
 
 from __future__ import annotations
 
 import calendar as _cal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from screening.config import RulebookConfig
 from screening.enums import NATURE_RESERVE, RED_LINE
+from screening.facts import PriorDamage
 from screening.notices import Notice
 from screening.sensitive import SensitiveAreas
 
@@ -28,8 +33,14 @@ OVERRIDE_CITATIONS = {
 
 # Why an override ground could not be established, as the officer reads it.
 _UNKNOWN_TEXT = {
-    RED_LINE: "是否位于生态保护红线内（敏感区图层缺失或位置不具体，第十五条第五款第（一）项）",
-    NATURE_RESERVE: "是否位于自然保护地内（敏感区图层缺失或位置不具体，第十五条第五款第（一）项）",
+    RED_LINE: (
+        "是否位于生态保护红线内（敏感区图层缺失、位置不具体或重叠低于测量精度，"
+        "第十五条第五款第（一）项）"
+    ),
+    NATURE_RESERVE: (
+        "是否位于自然保护地内（敏感区图层缺失、位置不具体或重叠低于测量精度，"
+        "第十五条第五款第（一）项）"
+    ),
     "repeat_within_2_years": (
         "是否属于2年内再次发生（缺少损害发生日期和接到线索日期，第十五条第五款第（二）项）"
     ),
@@ -79,6 +90,15 @@ class Minor:
     overlaps: dict[str, list[dict[str, Any]]]
     notices: tuple[Notice, ...]
     explanation: str
+    repeat_records: tuple[PriorDamage, ...] = ()
+    impact_criterion: int | None = None
+
+    @property
+    def needs_verification(self) -> bool:
+        """An earlier damage matched by name only, or an override that could not be settled."""
+        return any(r.match == "name" for r in self.repeat_records) or (
+            self.is_minor and self.override is None
+        )
 
     @property
     def citations(self) -> list[str]:
@@ -105,7 +125,20 @@ class Minor:
                 "reference_date": self.reference_date.isoformat() if self.reference_date else None,
                 "window_start": self.window_start.isoformat() if self.window_start else None,
                 "earlier_damage_dates": [d.isoformat() for d in self.repeat_dates],
+                "earlier": [r.to_dict() for r in self.repeat_records],
+                "triggered_by_lead_ids": sorted(
+                    {r.lead_id for r in self.repeat_records if r.lead_id is not None}
+                ),
             },
+            # 第十五条第二款第（三）项: 显著轻微，且不需要赔偿 — the second finding is the
+            # officer's, recorded with the filing decision (no_compensation_needed).
+            "ground_three": {
+                "minor": self.is_minor,
+                "no_compensation_needed": "to_be_recorded_at_filing" if self.is_minor else None,
+                "available": False if self.override else None,
+                "citation": GROUND_CITATION,
+            },
+            "no_obvious_impact_criterion": self.impact_criterion,
             "citations": self.citations,
             "explanation": self.explanation,
         }
@@ -121,6 +154,8 @@ def decide_minor(
     region_decides_start: bool,
     sensitive: SensitiveAreas,
     config: RulebookConfig,
+    prior_damage: Sequence[PriorDamage] = (),
+    impact_criterion: int | None = None,
 ) -> Minor:
     notices: list[Notice] = []
     parts: list[str] = []
@@ -136,7 +171,32 @@ def decide_minor(
         parts.append(f"损害数额 {damage_amount_yuan:g} 元，超过 {limit:g} 元")
     if no_obvious_impact:
         basis.append("no_obvious_impact")
-        parts.append(f"经办人员认定未造成明显影响（{IMPACT_CITATION}，须记录判定依据）")
+        if impact_criterion is not None:
+            parts.append(
+                f"经办人员认定未造成明显影响（{IMPACT_CITATION}第{impact_criterion}目）"
+            )
+        else:
+            parts.append(f"经办人员认定未造成明显影响（{IMPACT_CITATION}，须记录判定依据）")
+            notices.append(
+                Notice(
+                    "impact_criterion_missing",
+                    "“未造成明显影响”须写明第四十八条第（二）项的哪一目支持该认定"
+                    "（no_obvious_impact_criterion：1–5）。",
+                )
+            )
+    if (
+        no_obvious_impact
+        and damage_amount_yuan is not None
+        and damage_amount_yuan > limit
+    ):
+        notices.append(
+            Notice(
+                "minor_amount_not_small",
+                f"损害数额 {damage_amount_yuan:,.0f} 元超过 {limit:,.0f} 元，仅以“未造成明显影响”"
+                "认定显著轻微；以第十五条第二款第（三）项不启动索赔还须认定“不需要赔偿”，"
+                "请审慎核实。",
+            )
+        )
     is_minor = bool(basis)
     if not is_minor:
         parts.append("未显示属于显著轻微情形")
@@ -168,6 +228,7 @@ def decide_minor(
     ref = occurred_on or received_on
     window_start: date | None = None
     repeat_dates: list[date] = []
+    repeat_records: list[PriorDamage] = []
     if occurred_on is None and received_on is not None:
         notices.append(
             Notice(
@@ -176,7 +237,8 @@ def decide_minor(
                 f"{received_on.isoformat()} 为准，请补充发生日期。",
             )
         )
-    prior = list(prior_damage_dates)
+    records = [*prior_damage, *(PriorDamage(d) for d in prior_damage_dates)]
+    prior = [r.on for r in records]
     if ref is None:
         if prior:
             unknown.append("repeat_within_2_years")
@@ -191,13 +253,25 @@ def decide_minor(
         years = config.repeat_window_years
         window_start = repeat_window_start(ref, years)
         repeat_dates = repeats_within(prior, ref, years)
+        hit_dates = set(repeat_dates)
+        repeat_records = _unique(r for r in records if r.on in hit_dates)
         if repeat_dates:
             reasons.append("repeat_within_2_years")
             parts.append(
-                f"赔偿义务人曾于 {'、'.join(d.isoformat() for d in repeat_dates)} 造成生态环境"
+                f"赔偿义务人曾于 {'、'.join(_record_text(r) for r in repeat_records)} 造成生态环境"
                 f"损害，在本次（{ref.isoformat()}）前 {years} 年内（自 {window_start.isoformat()}"
                 f" 起），属{years}年内再次发生（{OVERRIDE_CITATIONS['repeat_within_2_years']}）"
             )
+            by_name = [r for r in repeat_records if r.match == "name"]
+            if by_name:
+                notices.append(
+                    Notice(
+                        "repeat_name_match",
+                        "两年内再次发生的认定依据按赔偿义务人名称匹配的记录（"
+                        + "、".join(_record_text(r) for r in by_name)
+                        + "），本线索没有证件号码：请核实是否为同一赔偿义务人。",
+                    )
+                )
         elif prior:
             parts.append(
                 f"赔偿义务人此前的损害（{'、'.join(d.isoformat() for d in sorted(prior))}）不在"
@@ -220,7 +294,10 @@ def decide_minor(
         )
     elif is_minor and override is None:
         what = "、".join(_UNKNOWN_TEXT[k] for k in unknown)
-        parts.append(f"能否以显著轻微为由不启动索赔，取决于尚无法判断的{what}，须人工核实")
+        parts.append(
+            f"能否以显著轻微为由不启动索赔，取决于尚无法判断的{what}，须人工核实；"
+            "第十五条第二款第（三）项还要求认定“不需要赔偿”"
+        )
         notices.append(
             Notice(
                 "override_undetermined",
@@ -229,8 +306,8 @@ def decide_minor(
         )
     elif is_minor:
         parts.append(
-            "属显著轻微且不存在第十五条第五款规定的情形，可依第十五条第二款第（三）项不启动索赔程序"
-            "（须明确理由并报请负责人同意，第十五条第三款）"
+            "属显著轻微且不存在第十五条第五款规定的情形；第十五条第二款第（三）项还要求“不需要赔偿”，"
+            "经认定不需要赔偿的，可依该项不启动索赔程序（须明确理由并报请负责人同意，第十五条第三款）"
         )
     return Minor(
         is_minor,
@@ -245,4 +322,20 @@ def decide_minor(
         overlaps,
         tuple(notices),
         "；".join(parts) + "。",
+        tuple(repeat_records),
+        impact_criterion,
     )
+
+
+def _unique(records: Iterable[PriorDamage]) -> list[PriorDamage]:
+    out: dict[tuple[object, ...], PriorDamage] = {}
+    for r in records:
+        out.setdefault((r.on, r.source, r.lead_id, r.ref), r)
+    return sorted(out.values(), key=lambda r: (r.on, r.lead_id or 0, r.ref or ""))
+
+
+def _record_text(r: PriorDamage) -> str:
+    where = {"lead": f"线索 {r.lead_id}", "history": f"历史案件 {r.ref or ''}".strip()}.get(
+        r.source, ""
+    )
+    return f"{r.on.isoformat()}（{where}）" if where else r.on.isoformat()

@@ -6,6 +6,7 @@ Checked with python-stdnum; the error says what is wrong (length, characters, da
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -105,3 +106,15 @@ def _uscc_problem(value: str) -> str | None:
     except ValidationError:
         return f"统一社会信用代码 {value} 格式不正确。"
     return None
+
+
+_NAME_NOISE = re.compile(r"[\s\u3000·・,，.。:：;；'\"“”‘’()（）\[\]【】<>《》\-—_/\\]+")
+
+
+def normalise_obligor_name(name: str | None) -> str | None:
+    """The key an obligor's name is matched by when there is no identifier (docs/rules.md §R5.2):
+    full-width folded (NFKC), case-folded, spaces and punctuation removed. None for no name."""
+    if not name:
+        return None
+    key = _NAME_NOISE.sub("", unicodedata.normalize("NFKC", name)).casefold()
+    return key or None

@@ -92,12 +92,17 @@ class Lead(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     source_system: Mapped[str | None] = mapped_column(String(100))
     external_ref: Mapped[str | None] = mapped_column(String(200))
+    # sha256 of (caller, Idempotency-Key): a key is scoped to the caller that sent it, so one
+    # caller's key never finds another caller's lead. The body's hash tells a retry from a reuse.
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    idempotency_body_hash: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(30), index=True)
     obligor_id: Mapped[str | None] = mapped_column(String(30), index=True)
     obligor_name: Mapped[str | None] = mapped_column(String(300))
+    # The normalised name (screening.obligor.normalise_obligor_name), for obligors without id.
+    obligor_name_key: Mapped[str | None] = mapped_column(String(300), index=True)
     league_code: Mapped[str | None] = mapped_column(String(6), index=True)  # rights holder
     # Every league/city the damage area materially touches, as ",150100,150200," so a league's
     # office finds the region-level (cross-league) cases that concern it.
@@ -148,6 +153,14 @@ class Filing(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
     damage_date: Mapped[date | None] = mapped_column(Date)
+    # 第十五条第二款第（三）项's second finding: 不需要赔偿 (recorded by the officer).
+    no_compensation_needed: Mapped[bool | None] = mapped_column(Boolean)
+    # 第四十八条第（二）项 目 1–5 supporting "no obvious impact", when that is the basis.
+    impact_criterion: Mapped[int | None] = mapped_column(Integer)
+    # The day the person in charge approved the decision (第十五条第一款、第三款).
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    # The decision the check ran against (decide at the moment of deciding).
+    decision_id: Mapped[int | None] = mapped_column(Integer)
 
     lead: Mapped[Lead] = relationship(back_populates="filings")
 

@@ -20,8 +20,6 @@ from shapely.geometry import mapping
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from geo_service.api.leads import STATUSES as LEAD_STATUSES
-from geo_service.api.leads import filtered_leads
 from geo_service.auth import (
     DECIDE,
     MANAGE_LAYERS,
@@ -34,6 +32,8 @@ from geo_service.db.models import DecisionRow, LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput, NotFound
 from geo_service.layer_store import active_version_ids
+from geo_service.leads import STATUSES as LEAD_STATUSES
+from geo_service.leads import filtered_leads
 from geo_service.schemas import DB_ID_MAX, FILING_GROUND_TEXT, text_problem
 from geo_service.web import session as web_session
 from geo_service.web.explain import explain, other_warnings

@@ -85,11 +85,44 @@ def test_same_external_ref_or_key_returns_the_existing_lead(client: TestClient, 
     again = client.post("/api/v1/leads", json=body, headers=auth("system"))
     assert again.status_code == 200 and again.json()["id"] == first["id"]
     key = unique_ref()
-    keyed = create(client, auth, lead_body(), **{"Idempotency-Key": key})
+    keyed_body = lead_body()
+    keyed = create(client, auth, keyed_body, **{"Idempotency-Key": key})
     retry = client.post(
-        "/api/v1/leads", json=lead_body(), headers={**auth("screener"), "Idempotency-Key": key}
+        "/api/v1/leads", json=keyed_body, headers={**auth("screener"), "Idempotency-Key": key}
     )
     assert retry.status_code == 200 and retry.json()["id"] == keyed["id"]
+
+
+def test_another_callers_idempotency_key_never_returns_their_lead(
+    client: TestClient, auth: Auth
+) -> None:
+    """The attack (issue 9, hole 13): a second caller guesses or observes a key and sends it
+    with its own lead; it must get its own new lead, never the first caller's record."""
+    key = unique_ref()
+    body = lead_body(source_system=None, external_ref=None, title="甲单位的线索")
+    victim = create(client, auth, body, role="screener", **{"Idempotency-Key": key})
+    attacker_body = {**body, "title": "乙单位的线索"}
+    r = client.post(
+        "/api/v1/leads", json=attacker_body, headers={**auth("system"), "Idempotency-Key": key}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] != victim["id"] and r.json()["title"] == "乙单位的线索"
+    # Even the very same body from another caller is that caller's own lead.
+    same = client.post("/api/v1/leads", json=body, headers={**auth("admin"), "Idempotency-Key": key})
+    assert same.status_code == 201 and same.json()["id"] not in (victim["id"], r.json()["id"])
+
+
+def test_reusing_a_key_with_a_different_body_is_422(client: TestClient, auth: Auth) -> None:
+    key = unique_ref()
+    body = lead_body(source_system=None, external_ref=None)
+    first = create(client, auth, body, **{"Idempotency-Key": key})
+    changed = {**body, "damage_amount_yuan": 5000}
+    r = client.post("/api/v1/leads", json=changed, headers={**auth("screener"), "Idempotency-Key": key})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert "幂等键" in r.json()["errors"][0]["message"]
+    again = client.post("/api/v1/leads", json=body, headers={**auth("screener"), "Idempotency-Key": key})
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
 
 
 def test_external_ref_needs_a_source_system(client: TestClient, auth: Auth) -> None:
@@ -142,16 +175,20 @@ def test_concurrent_retries_with_idempotency_key(
     client: TestClient, auth: Auth, services: Services
 ) -> None:
     key = unique_ref()
-    body = lead_body()
+    body = lead_body(title=f"并发重试 {key}")
     del body["external_ref"], body["source_system"]
     responses = _race(client, auth, body, {"Idempotency-Key": key})
     assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
     assert len({r.json()["id"] for r in responses}) == 1
     with services.sessions() as session:
         count = session.scalar(
-            select(func.count()).select_from(Lead).where(Lead.idempotency_key == key)
+            select(func.count()).select_from(Lead).where(Lead.title == body["title"])
         )
+        keys = session.scalars(
+            select(Lead.idempotency_key).where(Lead.id.in_({r.json()["id"] for r in responses}))
+        ).all()
     assert count == 1
+    assert len(keys) == 1 and keys[0] != key  # stored scoped to the caller, not as sent
 
 
 def test_already_remediated_is_excluded_at_creation(client: TestClient, auth: Auth) -> None:
@@ -329,11 +366,18 @@ def test_minor_case_with_unknown_override_needs_a_check(client: TestClient, auth
     lead = create(client, auth, lead_body(damage_amount_yuan=2000))
     assert lead["decision"]["minor"]["is_minor"] is True
     assert lead["decision"]["minor"]["override"] is None
-    r = file(client, auth, lead["id"], "not_file", ["minor"])
+    r = file(client, auth, lead["id"], "not_file", ["minor"], no_compensation_needed=True)
     assert r.status_code == 409
     assert r.json()["errors"][0]["field"] == "override_checked"
     r = file(client, auth, lead["id"], "not_file", ["minor"], override_checked=True)
+    assert r.status_code == 422  # 第十五条第二款第（三）项: 且不需要赔偿 is a finding of its own
+    assert r.json()["errors"][0]["field"] == "no_compensation_needed"
+    r = file(
+        client, auth, lead["id"], "not_file", ["minor"],
+        override_checked=True, no_compensation_needed=True,
+    )
     assert r.status_code == 201 and r.json()["status"] == "not_filed"
+    assert r.json()["filings"][0]["no_compensation_needed"] is True
 
 
 def test_a_filed_case_makes_the_next_one_a_repeat(client: TestClient, auth: Auth) -> None:
