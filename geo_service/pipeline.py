@@ -162,8 +162,12 @@ def spatial_facts(
     layer_versions: Mapping[str, int],
     precision_m: float | None,
     coarse: CoarseLocation | None = None,
+    geometry: BaseGeometry | None = None,
+    act_result: OverlayResult | None = None,
 ) -> SpatialFacts:
-    """OverlayResult → the rulebook's SpatialFacts; sensitive kinds with no layer are `missing`."""
+    """OverlayResult → the rulebook's SpatialFacts; sensitive kinds with no layer are `missing`.
+
+    `act_result`: the act location's overlay (第六条's 行为 clause, docs/rules.md §R4.2)."""
     missing = tuple(k for k in SENSITIVE_KINDS if k not in active_kinds)
     if result is None:
         return SpatialFacts(
@@ -173,7 +177,25 @@ def spatial_facts(
             coarse=coarse,
             missing_kinds=missing,
         )
-    hits = {
+    hits = _area_hits(result)
+    act_hits = _area_hits(act_result) if act_result is not None else {}
+    return SpatialFacts(
+        footprint_type=result.footprint_type,
+        hits=hits,
+        nearby=tuple(_near(n) for n in result.nearby),
+        nearest_unit={kind: _near(n) for kind, n in result.nearest_unit.items()},
+        boundary_distance_m=dict(result.boundary_distance_m),
+        layer_versions=dict(result.layer_versions),
+        precision_m=precision_m,
+        missing_kinds=missing,
+        footprint_measure=result.footprint_measure,
+        bbox=tuple(geometry.bounds) if geometry is not None else None,  # type: ignore[arg-type]
+        act_hits={k: v for k, v in act_hits.items() if k in SENSITIVE_KINDS},
+    )
+
+
+def _area_hits(result: OverlayResult) -> dict[str, tuple[AreaHit, ...]]:
+    return {
         kind: tuple(
             AreaHit(
                 kind=h.kind,
@@ -188,16 +210,6 @@ def spatial_facts(
         )
         for kind, kind_hits in result.hits.items()
     }
-    return SpatialFacts(
-        footprint_type=result.footprint_type,
-        hits=hits,
-        nearby=tuple(_near(n) for n in result.nearby),
-        nearest_unit={kind: _near(n) for kind, n in result.nearest_unit.items()},
-        boundary_distance_m=dict(result.boundary_distance_m),
-        layer_versions=dict(result.layer_versions),
-        precision_m=precision_m,
-        missing_kinds=missing,
-    )
 
 
 def _near(n: Any) -> NearbyHit:
@@ -278,12 +290,17 @@ def _finish(
     engine: OverlayEngine,
     prior: Iterable[PriorDamage | date],
 ) -> ScreenOutcome:
+    act_result = None
+    if located.act_geometry is not None and located.geometry is not None:
+        act_result = engine.overlay(located.act_geometry, **_search_radii(services, [located]))
     spatial = spatial_facts(
         result,
         active_kinds=engine.active_kinds,
         layer_versions=engine.layer_versions,
         precision_m=located.precision_m,
         coarse=located.coarse,
+        geometry=located.geometry,
+        act_result=act_result,
     )
     facts = lead_facts(request, prior)
     decision = _decide(services, facts, spatial)

@@ -62,13 +62,17 @@ class RulebookConfig:
     """The defaults RULES.md names; each is a default the regulation leaves to discretion."""
 
     rulebook_version: str = RULEBOOK_VERSION
-    # R2 tolerances
+    # R2 tolerances (docs/rules.md §R2.6). Noise is absolute: layer_accuracy_m (the layers'
+    # stated positional accuracy) or the location's precision_m, whichever is larger.
+    layer_accuracy_m: float = 50.0
+    # A unit counted with a share below min_share is flagged for verification; without a
+    # measured footprint, min_share is the noise floor itself.
     min_share: float = 0.01
     boundary_buffer_m: float = 50.0
     gap_tolerance_m: float = 100.0
     nearby_radius_m: float = 5000.0
     share_epsilon: float = 1e-6
-    # R5: a sensitive-area overlap smaller than this share is measurement noise, not "real".
+    # R5: without a measured footprint, a sensitive-area overlap below this share is noise.
     sensitive_min_share: float = 1e-4
     # R5 / R6
     minor_amount_yuan: float = 3000.0
@@ -179,6 +183,7 @@ def _check(c: RulebookConfig) -> None:
         if not 0 <= v < 1:
             raise RulebookConfigError(f"{name} 应在 0 与 1 之间（份额），实际为 {v}。")
     for name in (
+        "layer_accuracy_m",
         "boundary_buffer_m",
         "gap_tolerance_m",
         "nearby_radius_m",

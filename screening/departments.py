@@ -85,7 +85,10 @@ def decide_departments(
     in_nature_reserve: bool,
     jurisdiction: Jurisdiction,
     config: RulebookConfig,
+    act_in_nature_reserve: bool = False,
 ) -> Departments:
+    """第六条 (docs/rules.md §R4): the case type's department, 林草 for 自然保护地内发生的…行为
+    (the damage area or the act location inside any 自然保护地 sub-kind), the penalty department."""
     notices: list[Notice] = []
     parts: list[str] = []
     cites = [TABLE_CITATION, DESIGNATE_CITATION]
@@ -146,12 +149,16 @@ def decide_departments(
         holder = jurisdiction.rights_holder.government if jurisdiction.rights_holder else ""
         parts.append(f"已适用{holder}依第六条第三款作出的职责分工调整")
 
-    if in_nature_reserve:
+    if in_nature_reserve or act_in_nature_reserve:
         add(Department.FORESTRY_GRASSLAND, "nature_reserve", TABLE_CITATION)
+        where = "损害区域" if in_nature_reserve else "行为发生地"
+        if in_nature_reserve and act_in_nature_reserve:
+            where = "损害区域和行为发生地"
         parts.append(
-            "损害区域位于自然保护地内，依第六条第一款“自然保护地内发生的环境污染、生态破坏行为”由林草部门"
-            "负责"
+            f"{where}位于自然保护地内，依第六条第一款“自然保护地内发生的环境污染、生态破坏行为”"
+            "由林草部门负责"
         )
+    in_nature_reserve = in_nature_reserve or act_in_nature_reserve
 
     if source_channel == SourceChannel.ADMIN_PENALTY and penalty_department:
         if penalty_department in _DEPARTMENTS:

@@ -37,6 +37,7 @@ def decide(
         bool(sensitive.status(NATURE_RESERVE)),
         jurisdiction,
         config,
+        act_in_nature_reserve=sensitive.act_in(NATURE_RESERVE),
     )
     minor = decide_minor(
         damage_amount_yuan=lead.damage_amount_yuan,

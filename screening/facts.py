@@ -61,6 +61,12 @@ class SpatialFacts:
     coarse: CoarseLocation | None = None
     # Sensitive kinds with no active layer: their status is unknown, not "none" (say so).
     missing_kinds: Sequence[str] = ()
+    # The footprint's own measure (m² / m / points), for absolute tolerances (§R2.6).
+    footprint_measure: float | None = None
+    # (min lon, min lat, max lon, max lat), for the special-status areas table (§R2.7).
+    bbox: tuple[float, float, float, float] | None = None
+    # What the act location (行为发生地) touches, by kind: 第六条's 行为 clause (§R4.2).
+    act_hits: Mapping[str, Sequence[AreaHit]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Who the rights holder is (R2, 第五条第二款), with the boundary tolerances of RULES.md."""
+"""Who the rights holder is (docs/rules.md §R2, 第五条第二款), with absolute tolerances (§R2.6),
+boundary ties and disagreeing layers (§R2.6), and the special-status areas table (§R2.7)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any, Literal
 from screening.config import RulebookConfig
 from screening.facts import AreaHit, SpatialFacts
 from screening.notices import Notice
+from screening.special_areas import special_areas_touched
+from screening.tolerance import is_material, measure_of, measure_text, noise_floor
 from screening.units import CHINA_CODE, COUNTRY_NAMES, LEAGUES_BY_CODE, REGION, REGION_CODE, Unit
 
 CITATION = "第五条第二款"
@@ -25,12 +28,18 @@ class UnitShare:
     code: str
     name: str
     share: float | None  # None: not measured (coarse location)
+    measure: float | None = None  # m² (polygon) or m (line) of the footprint in this unit
+    footprint_type: str | None = None
 
     def to_dict(self, with_kind: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "name": self.name}
         if with_kind:
             out = {"kind": self.kind, **out}
         out["share"] = None if self.share is None else round(self.share, 6)
+        if with_kind and self.measure is not None:
+            key = {"polygon": "area_m2", "line": "length_m"}.get(self.footprint_type or "")
+            if key:
+                out[key] = round(self.measure, 1)
         return out
 
 
@@ -91,6 +100,7 @@ class Jurisdiction:
     basis: str = "regulation"
     citations: tuple[str, ...] = (CITATION,)
     defaults_applied: tuple[str, ...] = ()
+    boundary_candidates: tuple[UnitShare, ...] = ()
 
     @property
     def league(self) -> Unit | None:
@@ -110,6 +120,7 @@ class Jurisdiction:
             "countries": [u.to_dict() for u in self.countries],
             "ignored_slivers": [u.to_dict(with_kind=True) for u in self.ignored_slivers],
             "near_boundary": self.near_boundary,
+            "boundary_candidates": [u.to_dict(with_kind=True) for u in self.boundary_candidates],
             "citations": list(self.citations),
             "basis": self.basis,
             "defaults_applied": list(self.defaults_applied),
@@ -133,10 +144,26 @@ def league_unit(code: str, name: str) -> Unit:
     return Unit(code, name, "盟" if name.endswith("盟") else "市")
 
 
-def _split(alloc: Allocation, min_share: float) -> tuple[list[UnitShare], list[UnitShare]]:
-    material = [u for u in alloc.units if (u.share or 0.0) >= min_share]
-    slivers = [u for u in alloc.units if (u.share or 0.0) < min_share]
+def _split(
+    alloc: Allocation, spatial: SpatialFacts, config: RulebookConfig
+) -> tuple[list[UnitShare], list[UnitShare]]:
+    """Material units and slivers (at or below the absolute noise floor, §R2.6)."""
+    material, slivers = [], []
+    for u in alloc.units:
+        measured = UnitShare(
+            u.kind, u.code, u.name, u.share, measure_of(u.share, spatial), spatial.footprint_type
+        )
+        if is_material(u.share, spatial, config, config.min_share):
+            material.append(measured)
+        else:
+            slivers.append(measured)
     return material, slivers
+
+
+def _sliver_listing(units: Sequence[UnitShare]) -> str:
+    return "、".join(
+        f"{u.name}（{_pct(u)}，约 {measure_text(u.measure, u.footprint_type)}）" for u in units
+    )
 
 
 def decide_jurisdiction(
@@ -149,34 +176,81 @@ def decide_jurisdiction(
     eps, ms = config.share_epsilon, config.min_share
     notices: list[Notice] = []
     verify = False
-    defaults = [f"min_share={ms}"]
+    floor = noise_floor(spatial, config)
+    defaults = [f"min_share={ms}", f"layer_accuracy_m={config.layer_accuracy_m}"]
+    point = spatial.footprint_type == "point"
 
+    province_hits = list(spatial.hits.get("province", ()))
+    candidates: list[UnitShare] = []
+    if point and len({h.code for h in province_hits}) > 1:
+        # A point on a shared provincial boundary lies in both (§R2.6): never pick by code.
+        candidates = [UnitShare("province", h.code or "", h.name or "", h.share)
+                      for h in province_hits]
+        if any(h.code == REGION_CODE for h in province_hits):
+            province_hits = [h for h in province_hits if h.code == REGION_CODE]
+        verify = True
+        notices.append(
+            Notice(
+                "boundary_tie",
+                "损害发生点位于省级行政区的共同边界上，同时落入："
+                + "、".join(u.name for u in candidates)
+                + "。已按位于内蒙古自治区行政区域内判定，是否跨省须现场核实。",
+            )
+        )
     leagues_a = allocate(spatial.hits.get("league", ()), "league", eps)
-    provinces_a = allocate(spatial.hits.get("province", ()), "province", eps)
+    provinces_a = allocate(province_hits, "province", eps)
     countries_a = allocate(
         [h for h in spatial.hits.get("country", ()) if h.code != CHINA_CODE], "country", eps
     )
     counties_a = allocate(spatial.hits.get("county", ()), "county", eps)
 
-    leagues, league_slivers = _split(leagues_a, ms)
-    provinces, province_slivers = _split(provinces_a, ms)
-    countries, country_slivers = _split(countries_a, ms)
-    counties, county_slivers = _split(counties_a, ms)
+    leagues, league_slivers = _split(leagues_a, spatial, config)
+    provinces, province_slivers = _split(provinces_a, spatial, config)
+    countries, country_slivers = _split(countries_a, spatial, config)
+    counties, county_slivers = _split(counties_a, spatial, config)
     countries = [
         UnitShare(u.kind, u.code, COUNTRY_NAMES.get(u.code, u.name), u.share) for u in countries
     ]
     slivers = tuple(league_slivers + province_slivers + country_slivers + county_slivers)
     if slivers:
+        verify = True
+        limit = (
+            f"不超过噪声下限约 {measure_text(floor, spatial.footprint_type)}"
+            f"（图层精度 {config.layer_accuracy_m:g} 米或定位精度取大者）"
+            if floor is not None
+            else f"不足 {ms * 100:g}%"
+        )
         notices.append(
             Notice(
                 "ignored_slivers",
-                f"以下单元占损害区域不足 {ms * 100:g}%，视为边界误差未计入管辖判定："
-                f"{_listing(slivers)}。",
+                f"以下单元与损害区域的重叠{limit}，视为边界误差未计入管辖判定，但可能影响赔偿权利人，"
+                f"请人工核实：{_sliver_listing(slivers)}。",
             )
         )
+    small = [
+        u
+        for u in (*leagues, *provinces, *countries)
+        if u.share is not None and u.share < ms and not point
+    ]
+    if small and floor is not None:
+        verify = True
+        notices.append(
+            Notice(
+                "small_share_counted",
+                f"以下单元占损害区域不足 {ms * 100:g}%，但超过边界误差，已计入管辖判定，请核实："
+                f"{_sliver_listing(small)}。",
+            )
+        )
+    disagree = _layers_disagree(spatial, leagues)
+    if disagree is not None:
+        verify = True
+        notices.append(disagree)
+    specials = special_areas_touched(spatial.bbox)
+    for area in specials:
+        verify = True
+        notices.append(Notice("special_status_area", area.notice()))
 
-    point = spatial.footprint_type == "point"
-    near = False
+    near = bool(candidates)
     for kind, alloc in (("league", leagues_a), ("province", provinces_a)):
         if alloc.overlapping:
             verify, near = True, near or point
@@ -221,6 +295,7 @@ def decide_jurisdiction(
             basis=basis,
             citations=citations,
             defaults_applied=tuple(defaults),
+            boundary_candidates=tuple(candidates),
         )
 
     if not in_region and (other_provinces or countries):
@@ -327,6 +402,22 @@ def decide_jurisdiction(
         league,
         f"损害后果发生地位于{league.name}（{_pct(leagues[0])}，{measure}），不跨省、"
         f"不跨盟市，依第五条第二款由损害后果发生地的{league.government}管辖。",
+    )
+
+
+def _layers_disagree(spatial: SpatialFacts, leagues: Sequence[UnitShare]) -> Notice | None:
+    """A league hit outside the region's province polygon: the layers disagree (§R2.6)."""
+    provinces = spatial.hits.get("province", ())
+    if not leagues or not provinces or any(h.code == REGION_CODE for h in provinces):
+        return None
+    league_layer = next((h.layer for h in spatial.hits.get("league", ())), "league")
+    province_layer = provinces[0].layer
+    others = "、".join(dict.fromkeys(h.name or h.code or "" for h in provinces))
+    return Notice(
+        "layers_disagree",
+        f"图层不一致：盟市图层（{league_layer}）显示损害发生地位于"
+        f"{'、'.join(u.name for u in leagues)}，省级行政区图层（{province_layer}）显示位于"
+        f"{others}，不在内蒙古自治区内。请 GIS 人员核对两个图层，并人工确定管辖。",
     )
 
 

@@ -16,7 +16,7 @@ from screening.config import RulebookConfig
 from screening.enums import NATURE_RESERVE, RED_LINE
 from screening.facts import PriorDamage
 from screening.notices import Notice
-from screening.sensitive import SensitiveAreas
+from screening.sensitive import SensitiveAreas, protected_area_sub_kind
 
 MINOR_CITATION = "第四十八条"
 AMOUNT_CITATION = "第四十八条第（一）项"
@@ -216,6 +216,11 @@ def decide_minor(
                     "feature_id": h.feature_id,
                     "name": h.name,
                     "share": round(h.share, 6),
+                    **(
+                        {"sub_kind": protected_area_sub_kind(h.name, h.layer)}
+                        if kind == NATURE_RESERVE
+                        else {}
+                    ),
                 }
                 for h in hits
             ]
@@ -224,6 +229,14 @@ def decide_minor(
         elif st is None:
             unknown.append(kind)
             parts.append(f"是否位于{text}内无法判断")
+            if sensitive.ignored_of(kind):
+                notices.append(
+                    Notice(
+                        "override_uncertain_overlap",
+                        f"损害区域与{text}有重叠但低于测量精度，第十五条第五款第（一）项按“无法判断”"
+                        "处理（不是“不适用”），须现场核实。",
+                    )
+                )
 
     ref = occurred_on or received_on
     window_start: date | None = None

@@ -1,13 +1,15 @@
-"""What sensitive areas the damage area lies in.
+"""What sensitive areas the damage area lies in (docs/rules.md §R3.2, §R5.3).
 
 Feeds 第十二条第一款第（五）项 (R3) and 第十五条第五款第（一）项 (R5).
 
-Missing layers and coarse locations make a kind's status unknown, never "no overlap".
+Missing layers, coarse locations and overlaps at or below the absolute noise floor (§R2.6) make a
+kind's status unknown, never "no overlap". 自然保护地 covers every sub-kind (自然保护区, 国家公园,
+自然公园: §R5.3), named on each hit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from screening.config import RulebookConfig
@@ -20,6 +22,26 @@ from screening.enums import (
 )
 from screening.facts import AreaHit, NearbyHit, SpatialFacts
 from screening.notices import Notice
+from screening.tolerance import is_material, measure_of, measure_text, noise_floor
+
+# 自然保护地 sub-kinds (《关于建立以国家公园为主体的自然保护地体系的指导意见》): read from the
+# feature's (or its layer's) name; the kind `nature_reserve` stands for the whole system.
+PROTECTED_AREA_SUB_KINDS = (
+    ("国家公园", "国家公园"),
+    ("自然保护区", "自然保护区"),
+    ("保护区", "自然保护区"),
+    ("公园", "自然公园"),  # 森林、湿地、地质、沙漠、草原、海洋公园, 风景名胜区 aside
+    ("风景名胜区", "自然公园"),
+)
+
+
+def protected_area_sub_kind(name: str | None, layer: str | None) -> str | None:
+    """自然保护区 / 国家公园 / 自然公园 from the feature's or layer's name; None if unnamed."""
+    for text in (name or "", layer or ""):
+        for marker, sub_kind in PROTECTED_AREA_SUB_KINDS:
+            if marker in text:
+                return sub_kind
+    return None
 
 # Kinds whose absence must be known before saying "not a sensitive-area lead".
 ESSENTIAL_KINDS = (RED_LINE, NATURE_RESERVE, KEY_FUNCTION_ZONE)
@@ -27,7 +49,7 @@ OVERRIDE_KINDS = (RED_LINE, NATURE_RESERVE)  # 第十五条第五款第（一）
 
 
 def _hit_dict(h: AreaHit) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "layer": h.layer,
         "layer_version": h.layer_version,
         "feature_id": h.feature_id,
@@ -35,6 +57,9 @@ def _hit_dict(h: AreaHit) -> dict[str, Any]:
         "name": h.name,
         "share": round(h.share, 6),
     }
+    if h.kind == NATURE_RESERVE:
+        out["sub_kind"] = protected_area_sub_kind(h.name, h.layer)
+    return out
 
 
 def _order(h: AreaHit) -> tuple[float, str, str]:
@@ -44,17 +69,25 @@ def _order(h: AreaHit) -> tuple[float, str, str]:
 @dataclass(frozen=True, slots=True)
 class SensitiveAreas:
     touched: dict[str, tuple[AreaHit, ...]]  # kind -> features overlapped beyond the noise floor
-    ignored: tuple[AreaHit, ...]  # overlaps below the noise floor, reported not counted
+    ignored: tuple[AreaHit, ...]  # overlaps at or below the noise floor: status unknown
     nearby: tuple[NearbyHit, ...]
     unknown_kinds: tuple[str, ...]
     notices: tuple[Notice, ...]
     needs_verification: bool
+    act_touched: dict[str, tuple[AreaHit, ...]] = field(default_factory=dict)  # 行为发生地
 
     def status(self, kind: str) -> bool | None:
         """True: overlaps; False: the layer was checked and it does not; None: unknown."""
         if self.touched.get(kind):
             return True
         return None if kind in self.unknown_kinds else False
+
+    def ignored_of(self, kind: str) -> list[AreaHit]:
+        return [h for h in self.ignored if h.kind == kind]
+
+    def act_in(self, kind: str) -> bool:
+        """The act location (行为发生地) lies in a feature of `kind` (第六条's 行为 clause)."""
+        return bool(self.act_touched.get(kind))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -72,6 +105,9 @@ class SensitiveAreas:
             for n in self.nearby
         ]
         out["ignored_slivers"] = [{"kind": h.kind, **_hit_dict(h)} for h in self.ignored]
+        out["act_location"] = {
+            kind: [_hit_dict(h) for h in hits] for kind, hits in self.act_touched.items() if hits
+        }
         out["status"] = {kind: self.status(kind) for kind in SENSITIVE_KINDS}
         out["unknown_kinds"] = list(self.unknown_kinds)
         out["citations"] = (["第十二条第一款第（五）项"] if any(self.touched.values()) else []) + (
@@ -122,11 +158,17 @@ def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAr
 
     touched: dict[str, tuple[AreaHit, ...]] = {}
     ignored: list[AreaHit] = []
+    rel = config.sensitive_min_share
     for kind in SENSITIVE_KINDS:
         hits = sorted(spatial.hits.get(kind, ()), key=_order)
-        touched[kind] = tuple(h for h in hits if h.share >= config.sensitive_min_share)
-        ignored.extend(h for h in hits if 0 < h.share < config.sensitive_min_share)
-    unknown = tuple(k for k in SENSITIVE_KINDS if k in spatial.missing_kinds and not touched[k])
+        touched[kind] = tuple(h for h in hits if is_material(h.share, spatial, config, rel))
+        ignored.extend(h for h in hits if not is_material(h.share, spatial, config, rel))
+    uncertain = {h.kind for h in ignored}
+    unknown = tuple(
+        k
+        for k in SENSITIVE_KINDS
+        if (k in spatial.missing_kinds or k in uncertain) and not touched[k]
+    )
     missing_essential = [k for k in unknown if k in ESSENTIAL_KINDS]
     if missing_essential:
         verify = True
@@ -139,13 +181,23 @@ def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAr
             )
         )
     if ignored:
+        verify = True
+        floor = noise_floor(spatial, config)
+        limit = (
+            f"不超过测量精度下限约 {measure_text(floor, spatial.footprint_type)}"
+            if floor is not None
+            else f"小于 {config.sensitive_min_share * 100:g}%"
+        )
         notices.append(
             Notice(
                 "sensitive_sliver",
-                "与以下敏感区的重叠小于噪声下限 "
-                f"{config.sensitive_min_share * 100:g}%，视为图形误差未计入："
-                + "、".join(f"{h.name or h.feature_id}（{h.share * 100:.3f}%）" for h in ignored)
-                + "。",
+                f"与以下敏感区的重叠{limit}，无法确定是否真实位于其内（不是“未涉及”）："
+                + "、".join(
+                    f"{h.name or h.feature_id}（{h.share * 100:.3f}%，约 "
+                    f"{measure_text(measure_of(h.share, spatial), spatial.footprint_type)}）"
+                    for h in ignored
+                )
+                + "。第十五条第五款第（一）项能否适用须现场核实。",
             )
         )
 
@@ -168,4 +220,10 @@ def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAr
                 "第十五条第五款第（一）项的适用，请现场核实。",
             )
         )
-    return SensitiveAreas(touched, tuple(ignored), nearby, unknown, tuple(notices), verify)
+    act_touched = {
+        kind: tuple(h for h in sorted(spatial.act_hits.get(kind, ()), key=_order) if h.share > 0)
+        for kind in OVERRIDE_KINDS
+    }
+    return SensitiveAreas(
+        touched, tuple(ignored), nearby, unknown, tuple(notices), verify, act_touched
+    )

@@ -58,9 +58,9 @@ def test_noise_floor_is_configurable(calendar) -> None:
     tiny = in_league("150700", sensitive("red_line", "红线", 0.00005))
     strict = RulebookConfig(sensitive_min_share=0.0)
     assert decide(LeadFacts(), tiny, strict, calendar).sensitive.status("red_line") is True
-    assert (
-        decide(LeadFacts(), tiny, RulebookConfig(), calendar).sensitive.status("red_line") is False
-    )
+    # Below the floor the overlap is uncertain: unknown, never "not in a red line" (§R2.6).
+    default = decide(LeadFacts(), tiny, RulebookConfig(), calendar)
+    assert default.sensitive.status("red_line") is None and default.needs_verification
 
 
 def test_explanations_cover_every_section(config, calendar) -> None:
