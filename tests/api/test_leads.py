@@ -108,7 +108,8 @@ def test_another_callers_idempotency_key_never_returns_their_lead(
     assert r.status_code == 201, r.text
     assert r.json()["id"] != victim["id"] and r.json()["title"] == "乙单位的线索"
     # Even the very same body from another caller is that caller's own lead.
-    same = client.post("/api/v1/leads", json=body, headers={**auth("admin"), "Idempotency-Key": key})
+    admin = {**auth("admin"), "Idempotency-Key": key}
+    same = client.post("/api/v1/leads", json=body, headers=admin)
     assert same.status_code == 201 and same.json()["id"] not in (victim["id"], r.json()["id"])
 
 
@@ -117,11 +118,12 @@ def test_reusing_a_key_with_a_different_body_is_422(client: TestClient, auth: Au
     body = lead_body(source_system=None, external_ref=None)
     first = create(client, auth, body, **{"Idempotency-Key": key})
     changed = {**body, "damage_amount_yuan": 5000}
-    r = client.post("/api/v1/leads", json=changed, headers={**auth("screener"), "Idempotency-Key": key})
+    keyed = {**auth("screener"), "Idempotency-Key": key}
+    r = client.post("/api/v1/leads", json=changed, headers=keyed)
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "Idempotency-Key"
     assert "幂等键" in r.json()["errors"][0]["message"]
-    again = client.post("/api/v1/leads", json=body, headers={**auth("screener"), "Idempotency-Key": key})
+    again = client.post("/api/v1/leads", json=body, headers=keyed)
     assert again.status_code == 200 and again.json()["id"] == first["id"]
 
 

@@ -24,8 +24,8 @@ def codes(d) -> set[str]:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("in_alxa", "expected_reason"),
     [
-        pytest.param(0.005, "cross_province", id="0.5%在阿拉善盟（5平方公里）：计入，跨省，标记核实"),
-        pytest.param(0.992, "cross_province", id="0.8%在宁夏（8平方公里）：计入，跨省，标记核实"),
+        pytest.param(0.005, "cross_province", id="0.5%在阿拉善盟：计入，跨省，标记核实"),
+        pytest.param(0.992, "cross_province", id="0.8%在宁夏：计入，跨省，标记核实"),
     ],
 )
 def test_a_percent_of_a_large_area_is_not_boundary_noise(
