@@ -40,6 +40,7 @@ from layers.errors import LayerError
 from layers.importer import ImportOptions, LayerImport, ProgressFn
 from layers.validation import REGION_CODE
 from screening.lifecycle import CLOSED_STATUSES
+from screening.record import DecisionRecord
 
 log = logging.getLogger("geo_service.layers")
 
@@ -423,19 +424,15 @@ def _display(session: Session, version: LayerVersion, tolerance: float, ids: lis
 # --- re-screen impact --------------------------------------------------------------------
 
 
-def decision_key(decision: Mapping[str, Any]) -> dict[str, Any]:
+def decision_key(decision: Mapping[str, Any] | DecisionRecord) -> dict[str, Any]:
     """The parts of a decision a layer change can move: jurisdiction, override, departments."""
-    jur = decision.get("jurisdiction") or {}
-    holder = jur.get("rights_holder") or {}
-    minor = decision.get("minor") or {}
-    departments = decision.get("departments") or {}
+    record = DecisionRecord.load(decision)
     return {
-        "jurisdiction_status": jur.get("status"),
-        "jurisdiction_level": jur.get("level"),
-        "rights_holder": holder.get("code") if isinstance(holder, Mapping) else holder,
-        "minor_override": minor.get("override"),
-        "departments": sorted(d.get("code") for d in departments.get("responsible") or []
-                              if isinstance(d, Mapping)),
+        "jurisdiction_status": record.jurisdiction.status,
+        "jurisdiction_level": record.jurisdiction.level,
+        "rights_holder": record.rights_holder_code,
+        "minor_override": record.minor.override,
+        "departments": record.department_codes,
     }
 
 

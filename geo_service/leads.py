@@ -154,7 +154,7 @@ def filtered_leads(
     obligor_id: str | None = None,
 ) -> Select[tuple[Lead]]:
     """The list filters the API and the case-list page share."""
-    if status is not None and status not in STATUSES:
+    if status and status not in STATUSES:
         raise InvalidInput(
             f"未知的状态 {status!r}。",
             [FieldError("status", f"取值 {status!r} 无效。可用：{', '.join(STATUSES)}。")],

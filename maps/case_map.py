@@ -26,6 +26,7 @@ from maps.frames import to_display_frame
 from maps.labels import ADMIN_KINDS, format_distance, kind_name
 from maps.model import BasemapConfig, MapFeature
 from maps.summary import summary_html
+from screening.record import DecisionRecord
 
 MAX_BYTES = 290_000  # the page must stay under 300 KB, whatever the layers' size
 LEAFLET_JS = "vendor/leaflet-1.9.4/leaflet.js"
@@ -159,7 +160,7 @@ def render_case_map(
     *,
     damage: BaseGeometry,
     act: BaseGeometry | None,
-    decision: Mapping[str, Any],
+    decision: DecisionRecord | Mapping[str, Any],
     context_features: Sequence[MapFeature],
     title: str,
     basemap: BasemapConfig | None = None,
@@ -205,7 +206,7 @@ def _nearest_lines(
 def _render(
     damage: BaseGeometry,
     act: BaseGeometry | None,
-    decision: Mapping[str, Any],
+    decision: DecisionRecord | Mapping[str, Any],
     context_features: Sequence[MapFeature],
     nearest: Mapping[int, LineString],
     title: str,

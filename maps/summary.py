@@ -17,6 +17,7 @@ from maps.labels import (
     format_share,
     kind_name,
 )
+from screening.record import DecisionRecord, UnitRef
 
 
 def _cite(citations: Iterable[str] | str | None) -> str:
@@ -26,98 +27,99 @@ def _cite(citations: Iterable[str] | str | None) -> str:
     return f' <span class="cite">（{esc("、".join(items))}）</span>' if items else ""
 
 
-def _units(units: Iterable[Mapping[str, Any]] | None) -> str:
+Decisionish = DecisionRecord | Mapping[str, Any] | None
+
+
+def _units(units: Iterable[UnitRef]) -> str:
     parts = []
-    for u in units or ():
-        share = format_share(u.get("share")) if u.get("share") is not None else ""
-        parts.append(esc(u.get("name") or u.get("code") or "") + (f" {share}" if share else ""))
+    for u in units:
+        share = format_share(u.share) if u.share is not None else ""
+        parts.append(esc(u.name or u.code or "") + (f" {share}" if share else ""))
     return "、".join(parts)
 
 
-def summary_rows(decision: Mapping[str, Any]) -> list[tuple[str, str]]:
+def summary_rows(decision: Decisionish) -> list[tuple[str, str]]:
     """(heading, HTML) pairs, already escaped."""
+    d = DecisionRecord.load(decision)
     rows: list[tuple[str, str]] = []
-    j = decision.get("jurisdiction") or {}
-    status = j.get("status")
-    holder = (j.get("rights_holder") or {}).get("name")
-    if status == "decided":
+    j = d.jurisdiction
+    holder = j.rights_holder.name if j.rights_holder else None
+    if j.status == "decided":
         text = esc(holder or "—")
-        level = LEVEL_NAMES.get(j.get("level") or "", "")
-        reason = REASON_NAMES.get(j.get("reason") or "", j.get("reason") or "")
+        level = LEVEL_NAMES.get(j.level or "", "")
+        reason = REASON_NAMES.get(j.reason or "", j.reason or "")
         detail = "，".join(x for x in (level, reason) if x)
         rows.append(("赔偿权利人", text + (f"（{esc(detail)}）" if detail else "")
-                     + _cite(j.get("citations"))))
-    elif status:
-        rows.append(("赔偿权利人", esc(JURISDICTION_STATUS.get(status, status))
-                     + _cite(j.get("citations"))))
-    if j.get("leagues"):
-        rows.append(("涉及盟市", _units(j["leagues"])))
-    if j.get("counties"):
-        rows.append(("涉及旗县", _units(j["counties"])))
-    if j.get("other_provinces"):
-        rows.append(("涉及外省（区、市）", _units(j["other_provinces"])))
-    if j.get("countries"):
-        rows.append(("涉及境外", _units(j["countries"])))
+                     + _cite(j.citations)))
+    elif j.status:
+        rows.append(("赔偿权利人", esc(JURISDICTION_STATUS.get(j.status, j.status))
+                     + _cite(j.citations)))
+    if j.leagues:
+        rows.append(("涉及盟市", _units(j.leagues)))
+    if j.counties:
+        rows.append(("涉及旗县", _units(j.counties)))
+    if j.other_provinces:
+        rows.append(("涉及外省（区、市）", _units(j.other_provinces)))
+    if j.countries:
+        rows.append(("涉及境外", _units(j.countries)))
 
-    s = decision.get("sensitive_areas") or {}
+    s = d.sensitive_areas
     hits = []
     for kind in ("red_line", "nature_reserve", "key_function_zone", "prohibited_zone"):
-        for h in s.get(kind) or ():
-            hits.append(f"{esc(kind_name(kind))}：{esc(h.get('name') or h.get('feature_id'))}"
-                        f" {format_share(h.get('share'))}")
+        for h in s.touched(kind):
+            sub = f"（{esc(h.sub_kind)}）" if h.sub_kind else ""
+            hits.append(f"{esc(kind_name(kind))}{sub}：{esc(h.name or h.feature_id)}"
+                        f" {format_share(h.share)}")
     if hits:
         rows.append(("位于敏感区域", "<br>".join(hits)))
-    near = [f"{esc(kind_name(n.get('kind', '')))}“{esc(n.get('name'))}” "
-            f"{format_distance(float(n['distance_m']))}"
-            for n in (s.get("nearby") or ()) if n.get("distance_m") is not None]
+    near = [f"{esc(kind_name(n.kind or ''))}“{esc(n.name)}” {format_distance(n.distance_m)}"
+            for n in s.nearby if n.distance_m is not None]
     if near:
         rows.append(("附近敏感区域", "<br>".join(near[:5])))
-    if decision.get("sensitive_area_lead"):
+    if d.sensitive_area_lead:
         rows.append(("线索类别", "生态保护红线等禁止开发区域、重点生态功能区内发生的事件"
                      + _cite("第十二条第一款第（五）项")))
-    unknown = [kind_name(k) for k in s.get("unknown_kinds") or ()]
+    unknown = [kind_name(k) for k in s.unknown_kinds]
     if unknown:
         rows.append(("无法判断", f'<span class="warn">{esc("、".join(unknown))}'
-                     "（图层未启用或位置不具体）</span>"))
+                     "（图层未启用、位置不具体或重叠低于测量精度）</span>"))
 
-    minor = decision.get("minor") or {}
-    if minor:
-        if minor.get("is_minor"):
-            basis = "、".join(MINOR_BASIS_NAMES.get(b, b) for b in minor.get("basis") or ())
+    minor = d.minor
+    if "minor" in d.model_fields_set:
+        if minor.is_minor:
+            basis = "、".join(MINOR_BASIS_NAMES.get(b, b) for b in minor.basis)
             text = f"属于显著轻微情形（{esc(basis)}）" if basis else "属于显著轻微情形"
-            if minor.get("override"):
-                reasons = "、".join(OVERRIDE_NAMES.get(r, r)
-                                   for r in minor.get("override_reasons") or ())
+            if minor.override:
+                reasons = "、".join(OVERRIDE_NAMES.get(r, r) for r in minor.override_reasons)
                 text += f'，但<span class="must">应当启动索赔</span>（{esc(reasons)}）'
-            elif minor.get("override") is None:
+            elif minor.override is None:
                 text += '，<span class="warn">是否存在应当启动索赔的情形尚无法判断，须核实</span>'
-        elif minor.get("is_minor") is False:
+        elif minor.is_minor is False:
             text = "不属于显著轻微情形"
         else:
             text = "未能认定是否显著轻微"
-        rows.append(("显著轻微", text + _cite(minor.get("citations"))))
+        rows.append(("显著轻微", text + _cite(minor.citations)))
 
-    dept = decision.get("departments") or {}
-    if dept.get("responsible"):
-        names = "、".join(esc(d.get("name") or d.get("code")) for d in dept["responsible"])
-        if dept.get("lead_designation_required"):
+    dept = d.departments
+    if dept.responsible:
+        names = "、".join(esc(x.name or x.code) for x in dept.responsible)
+        if dept.lead_designation_required:
             names += "（需由本级政府指定牵头部门）"
-        rows.append(("责任部门", names + _cite(dept.get("citations"))))
+        rows.append(("责任部门", names + _cite(dept.citations)))
 
-    major = decision.get("major_case") or {}
-    if major.get("is_major"):
-        rows.append(("重大案件", '<span class="must">是</span>' + _cite(major.get("citations"))))
+    if d.major_case.is_major:
+        rows.append(("重大案件", '<span class="must">是</span>' + _cite(d.major_case.citations)))
 
-    for d in (decision.get("deadlines") or ())[:2]:
-        name = DEADLINE_NAMES.get(d.get("name", ""), d.get("name", ""))
-        rows.append((f"期限：{esc(name)}", esc(d.get("due")) + _cite(d.get("citation"))))
+    for dl in d.deadlines[:2]:
+        name = DEADLINE_NAMES.get(dl.name or "", dl.name or "")
+        rows.append((f"期限：{esc(name)}", esc(dl.due) + _cite(dl.citation)))
 
-    for w in decision.get("warnings") or ():
-        rows.append(("提示", f'<span class="warn">{esc(w.get("message") or w.get("code"))}</span>'))
+    for w in d.warnings:
+        rows.append(("提示", f'<span class="warn">{esc(w.message or w.code)}</span>'))
     return rows
 
 
-def summary_html(decision: Mapping[str, Any], title: str, *, open_: bool = True) -> str:
+def summary_html(decision: Decisionish, title: str, *, open_: bool = True) -> str:
     rows = summary_rows(decision)
     body = "".join(f"<dt>{h}</dt><dd>{v}</dd>" for h, v in rows) or "<dd>（暂无筛查结论）</dd>"
     return (

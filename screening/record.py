@@ -25,6 +25,8 @@ class UnitRef(_Part):
     name: str | None = None
     share: float | None = None
     kind: str | None = None
+    area_m2: float | None = None
+    length_m: float | None = None
 
 
 class Jurisdiction(_Part):
@@ -38,6 +40,7 @@ class Jurisdiction(_Part):
     countries: list[UnitRef] = Field(default_factory=list)
     ignored_slivers: list[UnitRef] = Field(default_factory=list)
     near_boundary: bool = False
+    boundary_candidates: list[UnitRef] = Field(default_factory=list)
     citations: list[str] = Field(default_factory=list)
     explanation: str = ""
 
@@ -68,6 +71,8 @@ class SensitiveAreas(_Part):
     key_function_zone: list[SensitiveHit] = Field(default_factory=list)
     prohibited_zone: list[SensitiveHit] = Field(default_factory=list)
     nearby: list[NearbyRef] = Field(default_factory=list)
+    ignored_slivers: list[SensitiveHit] = Field(default_factory=list)
+    unknown_kinds: list[str] = Field(default_factory=list)
     citations: list[str] = Field(default_factory=list)
     explanation: str = ""
 
@@ -93,7 +98,7 @@ class Repeat(_Part):
 
 
 class Minor(_Part):
-    is_minor: bool = False
+    is_minor: bool | None = None
     basis: list[str] = Field(default_factory=list)
     override: bool | None = None
     override_reasons: list[str] = Field(default_factory=list)
@@ -121,11 +126,20 @@ class Departments(_Part):
     explanation: str = ""
 
 
+class Reporting(_Part):
+    """第三十八条: the handling unit reports to its 督办单位 (only when there is one)."""
+
+    progress_every_working_days: int | None = None
+    completion_within_working_days: int | None = None
+    citation: str | None = None
+    explanation: str = ""
+
+
 class MajorCase(_Part):
     is_major: bool = False
     grounds: list[str] = Field(default_factory=list)
     supervisor: list[DepartmentRef] | None = None
-    reporting: Any = None
+    reporting: Reporting | None = None
     citations: list[str] = Field(default_factory=list)
     explanation: str = ""
 
@@ -133,6 +147,19 @@ class MajorCase(_Part):
 class Section(_Part):
     citations: list[str] = Field(default_factory=list)
     explanation: str = ""
+
+
+class Intake(Section):
+    source_channel: str | None = None
+    channel_citation: str | None = None
+    sensitive_area_lead: bool | None = None
+    excluded: bool = False
+    report_to: str | None = None
+    tracked: bool = True
+
+
+class SimplifiedAssessment(Section):
+    eligible_by_amount: bool | None = None
 
 
 class DeadlineRef(_Part):
@@ -168,11 +195,11 @@ class DecisionRecord(_Part):
 
     jurisdiction: Jurisdiction = Field(default_factory=Jurisdiction)
     sensitive_areas: SensitiveAreas = Field(default_factory=SensitiveAreas)
-    intake: Section = Field(default_factory=Section)
+    intake: Intake | None = None
     minor: Minor = Field(default_factory=Minor)
     departments: Departments = Field(default_factory=Departments)
     major_case: MajorCase = Field(default_factory=MajorCase)
-    simplified_assessment: Section = Field(default_factory=Section)
+    simplified_assessment: SimplifiedAssessment = Field(default_factory=SimplifiedAssessment)
     sensitive_area_lead: bool | None = None
     deadlines: list[DeadlineRef] = Field(default_factory=list)
     warnings: list[Warning] = Field(default_factory=list)
@@ -204,6 +231,22 @@ class DecisionRecord(_Part):
     @property
     def department_codes(self) -> list[str]:
         return sorted(d.code for d in self.departments.responsible if d.code)
+
+    def explanation_of(self, section: str) -> str | None:
+        """The rulebook's own Chinese explanation of a section, if it gave one."""
+        own = getattr(self, section, None)
+        text = getattr(own, "explanation", None)
+        if isinstance(text, str) and text:
+            return text
+        return next((e.text for e in self.explanations if e.section == section and e.text), None)
+
+    def warnings_with(self, prefixes: tuple[str, ...]) -> list[str]:
+        """The messages of the warnings whose code starts with one of `prefixes`."""
+        return [
+            w.message or w.code or ""
+            for w in self.warnings
+            if any((w.code or "").startswith(p) for p in prefixes)
+        ]
 
     def core(self) -> dict[str, Any]:
         """What a re-evaluation compares: the decision without its warnings' wording."""

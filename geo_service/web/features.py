@@ -23,6 +23,7 @@ from geo_service.layer_store import active_version_ids, version_data
 from layers.model import LayerVersionData
 from maps import MapFeature
 from maps.display import make_view
+from screening.record import DecisionRecord
 
 ADMIN_CODE_KEYS = {
     "league": ("jurisdiction", "leagues"),
@@ -80,33 +81,32 @@ class DisplayIndex:
         return out
 
 
-def _codes(decision: Mapping[str, Any], kind: str) -> set[str]:
+def _codes(decision: DecisionRecord, kind: str) -> set[str]:
     section, key = ADMIN_CODE_KEYS[kind]
-    return {str(u.get("code")) for u in (decision.get(section) or {}).get(key) or ()
-            if u.get("code") is not None}
+    units = getattr(getattr(decision, section), key)
+    return {str(u.code) for u in units if u.code is not None}
 
 
-def _sensitive_hits(decision: Mapping[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
-    s = decision.get("sensitive_areas") or {}
+def _sensitive_hits(decision: DecisionRecord) -> tuple[set[str], set[tuple[str, str]]]:
     ids, names = set(), set()
     for kind in SENSITIVE:
-        for h in s.get(kind) or ():
-            if h.get("feature_id") is not None:
-                ids.add(str(h["feature_id"]))
-            if h.get("name"):
-                names.add((kind, str(h["name"])))
+        for h in decision.sensitive_areas.touched(kind):
+            if h.feature_id is not None:
+                ids.add(str(h.feature_id))
+            if h.name:
+                names.add((kind, str(h.name)))
     return ids, names
 
 
-def _nearby(decision: Mapping[str, Any]) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+def _nearby(decision: DecisionRecord) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
     by_id, by_name = {}, {}
-    for n in (decision.get("sensitive_areas") or {}).get("nearby") or ():
-        if n.get("distance_m") is None:
+    for n in decision.sensitive_areas.nearby:
+        if n.distance_m is None:
             continue
-        if n.get("feature_id") is not None:
-            by_id[str(n["feature_id"])] = float(n["distance_m"])
-        if n.get("name"):
-            by_name[(str(n.get("kind")), str(n["name"]))] = float(n["distance_m"])
+        if n.feature_id is not None:
+            by_id[str(n.feature_id)] = float(n.distance_m)
+        if n.name:
+            by_name[(str(n.kind), str(n.name))] = float(n.distance_m)
     return by_id, by_name
 
 
@@ -115,11 +115,11 @@ def case_features(
     session: Session,
     damage: BaseGeometry,
     act: BaseGeometry | None,
-    decision: Mapping[str, Any],
+    decision: DecisionRecord | Mapping[str, Any],
 ) -> list[MapFeature]:
     """Boundaries and sensitive areas around the case, marked as the decision found them."""
-    used = {k: int(v) for k, v in (decision.get("layer_versions") or {}).items()
-            if isinstance(v, int) or (isinstance(v, str) and v.isdigit())}
+    decision = DecisionRecord.load(decision)
+    used = dict(decision.layer_versions)
     versions = {**active_version_ids(session), **used}
     minx, miny, maxx, maxy = make_view([g for g in (damage, act) if g is not None]).context
     bounds = (minx - NEAR_MARGIN_DEG, miny - NEAR_MARGIN_DEG,

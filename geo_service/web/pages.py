@@ -33,7 +33,7 @@ from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput, NotFound
 from geo_service.layer_store import active_version_ids
 from geo_service.leads import STATUSES as LEAD_STATUSES
-from geo_service.leads import filtered_leads
+from geo_service.leads import current_record, filtered_leads
 from geo_service.schemas import DB_ID_MAX, FILING_GROUND_TEXT, text_problem
 from geo_service.web import session as web_session
 from geo_service.web.explain import explain, other_warnings
@@ -42,6 +42,7 @@ from maps import BasemapConfig, render_case_map
 from maps.display import for_display
 from maps.frames import to_display_frame
 from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES
+from screening.record import DecisionRecord
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -250,16 +251,15 @@ def _load_lead(session: Session, lead_id: int) -> Lead:
 
 
 def _decision_brief(row: DecisionRow) -> dict[str, Any]:
-    r = row.result or {}
-    j = r.get("jurisdiction") or {}
-    minor = r.get("minor") or {}
+    r = DecisionRecord.load(row.result)
+    j = r.jurisdiction
     return {
         "row": row,
-        "holder": (j.get("rights_holder") or {}).get("name") or
-        {"out_of_region": "不属本区", "unresolved": "待人工指定"}.get(str(j.get("status")), "—"),
-        "level": LEVEL_NAMES.get(j.get("level") or "", ""),
-        "claim_required": minor.get("claim_required"),
-        "major": (r.get("major_case") or {}).get("is_major"),
+        "holder": (j.rights_holder.name if j.rights_holder else None)
+        or {"out_of_region": "不属本区", "unresolved": "待人工指定"}.get(str(j.status), "—"),
+        "level": LEVEL_NAMES.get(j.level or "", ""),
+        "claim_required": r.minor.claim_required,
+        "major": r.major_case.is_major,
         "layer_versions": ", ".join(f"{k}:{v}" for k, v in (row.layer_versions or {}).items()),
     }
 
@@ -268,13 +268,13 @@ def _decision_brief(row: DecisionRow) -> dict[str, Any]:
 def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -> HTMLResponse:
     lead = _load_lead(session, lead_id)
     current = lead.decisions[-1] if lead.decisions else None
-    decision = current.result if current else None
+    decision = current_record(lead)
     sections = explain(decision)
     today = date.today()
     deadlines = [
-        {**d, "label": DEADLINE_NAMES.get(d.get("name", ""), d.get("name", "")),
-         "urgency": _urgency(_safe_date(d.get("due")), today)}
-        for d in (decision or {}).get("deadlines") or ()
+        {**d.model_dump(), "label": DEADLINE_NAMES.get(d.name or "", d.name or ""),
+         "urgency": _urgency(d.due_date, today)}
+        for d in (decision.deadlines if decision else ())
     ]
     return render(request, "lead.html", {
         "lead": lead, "decision": decision, "current": current, "sections": sections,
@@ -290,13 +290,6 @@ def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -
     }, user=user)
 
 
-def _safe_date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
 @router.get("/leads/{lead_id}/map", response_class=HTMLResponse)
 def lead_map(
     request: Request, lead_id: int, user: User, session: SessionDep, services: ServicesDep,
@@ -306,7 +299,7 @@ def lead_map(
     lead = _load_lead(session, lead_id)
     if lead.damage_geom is None:
         raise PageNotFound(f"案件线索 {lead_id} 没有可绘制的损害结果发生地（仅有行政区名称）")
-    decision = lead.decisions[-1].result if lead.decisions else {}
+    decision = current_record(lead) or DecisionRecord()
     features = case_features(index, session, lead.damage_geom, lead.act_geom, decision)
     basemap = basemap_of(services)
     html = render_case_map(
@@ -324,7 +317,7 @@ def lead_map(
 def lead_opinion(request: Request, lead_id: int, user: User, session: SessionDep) -> HTMLResponse:
     lead = _load_lead(session, lead_id)
     current = lead.decisions[-1] if lead.decisions else None
-    decision = current.result if current else None
+    decision = current_record(lead)
     sections = explain(decision)
     return render(request, "opinion.html", {
         "lead": lead, "current": current, "decision": decision, "sections": sections,
@@ -351,7 +344,8 @@ def explain_fragment(
 ) -> HTMLResponse:
     """The article-by-article explanation of a screen response, as an HTML fragment (/screen)."""
     try:
-        sections = explain(decision)
+        record = DecisionRecord.load(decision)
+        sections = explain(record)
     except (AttributeError, KeyError, TypeError, ValueError):
         # The page posts back what /api/v1/screen answered; anything else is not a decision.
         raise InvalidInput(
@@ -359,8 +353,8 @@ def explain_fragment(
             [FieldError("body", "请提交 /api/v1/screen 返回的筛查结论 JSON。")],
         ) from None
     return render(request, "_explain_fragment.html", {
-        "sections": sections, "other_warnings": other_warnings(decision, sections),
-        "decision": decision,
+        "sections": sections, "other_warnings": other_warnings(record, sections),
+        "decision": record,
     }, user=user)
 
 

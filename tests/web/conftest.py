@@ -59,7 +59,8 @@ def seeded(web_services: Services) -> dict[str, int]:
                 major_case={
                     "is_major": True,
                     "grounds": ["major_impact"],
-                    "supervisor": {"code": "ecology_environment", "name": "自治区生态环境厅"},
+                    # As the rulebook emits it (第三十五条第二款): a list of {code, name}.
+                    "supervisor": [{"code": "ecology_environment", "name": "自治区生态环境厅"}],
                     "citations": ["第三十五条", "第三十七条"],
                 }
             ),

@@ -170,7 +170,10 @@ def test_case_page_explains_every_section_with_its_article(
     assert "达赉湖自然保护区" in html and "830 米" in html
     assert "应当启动索赔" in html and "第十五条第五款第（一）项" in html
     assert "属于重大生态环境损害赔偿案件" in html and "第三十五条" in html
-    assert "自治区生态环境厅" in html  # the supervisor
+    assert "督办单位：自治区生态环境厅" in html  # the supervisor, by name (issue 15)
+    assert "{'code'" not in html and "[{" not in html  # never a Python repr on a page
+    # No 督办 reporting in this decision (no `reporting`): no 第三十八条 reporting line either.
+    assert "工作日向督办单位报告" not in html
     assert "距盟市边界 30 米" in html  # the warning, shown with its section
     assert "2026-10-08" in html and "2026-10-05" in html  # deadline and where it rolled from
     assert 'id="history"' in html and 'id="filing-form"' not in html  # viewer: no form

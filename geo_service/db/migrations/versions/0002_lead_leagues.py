@@ -29,8 +29,8 @@ def upgrade() -> None:
         )
     ).all()
     for lead_id, result in latest:
-        decision = json.loads(result) if isinstance(result, str) else (result or {})
-        units = (decision.get("jurisdiction") or {}).get("leagues") or []
+        stored = json.loads(result) if isinstance(result, str) else (result or {})
+        units = (stored.get("jurisdiction") or {}).get("leagues") or []
         codes = sorted({str(u["code"]) for u in units if u.get("code")})
         if codes:
             bind.execute(
