@@ -460,8 +460,10 @@ def test_dossier_holds_the_whole_record(client: TestClient, auth: Auth) -> None:
     actions = [e["action"] for e in json.loads(z.read("audit.json"))]
     assert actions[:3] == ["lead_created", "decision_recorded", "lead_status_changed"]
     assert {"lead_rescreened", "filing_recorded"} <= set(actions)
-    if "case_map.html" in names:
-        assert "<html" in z.read("case_map.html").decode().lower()
+    # The case map is in every dossier of a lead with a damage area (issue 15: never dropped).
+    assert "case_map.html" in names
+    case_map = z.read("case_map.html").decode()
+    assert "<html" in case_map.lower() and "海拉尔区河道排污投诉" in case_map
 
 
 def test_unknown_lead_is_404(client: TestClient, auth: Auth) -> None:

@@ -248,12 +248,22 @@ def test_filing_form_shows_the_refusal_then_files(
 ) -> None:
     from web_helpers import insert_lead, sample_decision
 
+    from geo_service.db.models import Lead
+
     lead = insert_lead(web_services, title="红线内的显著轻微线索", decision=sample_decision())
+    # The filing decides on current facts (issue 10): give the lead facts under which
+    # 第十五条第五款 holds now — the region decided a claim must start (第（三）项).
+    with web_services.sessions() as s:
+        row = s.get(Lead, lead)
+        row.request = {**row.request, "damage_amount_yuan": 2000, "region_decides_start": True}
+        s.commit()
     page, watch = _open(browser, live_server, tokens.screener)
     page.goto(f"{live_server}/leads/{lead}")
     form = page.locator("#filing-form")
     form.locator("input[value=not_file]").check()
     form.locator("input[name=grounds][value=minor]").check()
+    # 第十五条第二款第（三）项: 显著轻微，且不需要赔偿 — the second finding is recorded too.
+    form.locator("input[name=no_compensation_needed]").check()
     form.locator("textarea[name=reasons]").fill("损害数额 2000 元，显著轻微")
     form.locator("input[name=approved_by]").fill("负责人甲")
     form.locator("button[type=submit]").click()

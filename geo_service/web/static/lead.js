@@ -9,7 +9,13 @@
       GS.show(err, "");
       var fd = new FormData(form);
       var body = { decision: fd.get("decision"), grounds: fd.getAll("grounds"),
-        reasons: fd.get("reasons"), approved_by: fd.get("approved_by") };
+        reasons: fd.get("reasons"), approved_by: fd.get("approved_by"),
+        no_compensation_needed: fd.get("no_compensation_needed") === "true",
+        override_checked: fd.get("override_checked") === "true" };
+      if (fd.get("no_obvious_impact_criterion")) {
+        body.no_obvious_impact_criterion = Number(fd.get("no_obvious_impact_criterion"));
+      }
+      if (fd.get("decided_on")) { body.decided_on = fd.get("decided_on"); }
       try {
         await GS.call("POST", "/api/v1/leads/" + data.id + "/filing", body);
         window.location.reload();
