@@ -1,4 +1,5 @@
 """The rulebook of 《内蒙古自治区生态环境损害赔偿工作规定》(内政办发〔2025〕16号) as pure functions.
+Each rule cites the section of docs/rules.md that explains it.
 
 `decide(lead, spatial, config, calendar)` turns plain facts into a `Decision` whose `to_dict()` is
 API.md's screen response. Nothing here does I/O except `WorkCalendar.load`.

@@ -1,4 +1,5 @@
-"""Simplified assessment (第二十条): the service checks the amount; the officer checks the rest."""
+"""Simplified assessment (docs/rules.md §R6, 第二十条): the service checks the amount; the
+officer checks the rest."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class SimplifiedAssessment:
 
 
 def decide_simplified(amount: float | None, config: RulebookConfig) -> SimplifiedAssessment:
+    """第二十条 on the amount (docs/rules.md §R6)."""
     limit = config.simplified_amount_yuan
     rest = (
         f"损害事实简单、责任认定无争议、生态环境不利影响较小等其他条件由经办人员确认；简易评估意见"

@@ -1,5 +1,5 @@
-"""The official PRC working-day calendar (R8): chinese-calendar for the years it ships, plus
-schedule files an administrator adds for later years (docs/calendar.md).
+"""The official PRC working-day calendar (docs/rules.md §R8): chinese-calendar for the years it
+ships, plus schedule files an administrator adds for later years (docs/calendar.md).
 
 A day in a year with no schedule is judged on weekends alone and reported as not `known`, so
 deadlines that depend on it are marked provisional. `WorkCalendar.load` is the only I/O here.

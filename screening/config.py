@@ -1,4 +1,5 @@
-"""Every configurable default of the rulebook in one frozen object (RULES.md values).
+"""Every configurable default of the rulebook in one frozen object (docs/rules.md: each
+default where the regulation is silent).
 
 geo_service reads an administrator's JSON file and passes it to `RulebookConfig.from_mapping`;
 an unknown key or a bad value raises `RulebookConfigError` naming it.

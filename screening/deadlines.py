@@ -1,5 +1,6 @@
-"""Deadlines (R8): natural vs working days, the start day not counted, the holiday roll, the
-paused clock for appraisal (第十七条第一款), and `provisional` when a year's schedule is missing.
+"""Deadlines (docs/rules.md §R8): natural vs working days, the start day not counted, the holiday
+roll, the paused clock for appraisal (第十七条第一款), and `provisional` when a year's schedule
+is missing.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def make_deadline(
     roll: bool = True,
     note: str = "",
 ) -> Deadline:
+    """One deadline, counted per docs/rules.md §R8."""
     """Count the period and explain it in Chinese, fact by fact."""
     p = count_period(calendar, start, days, counting, pauses=pauses, roll=roll)
     unit = "日（自然日）" if counting == "natural_days" else "个工作日"

@@ -1,4 +1,5 @@
-"""The decision the rulebook returns: every section of API.md's screen response."""
+"""The decision the rulebook returns: every section of API.md's screen response (docs/rules.md
+§R9: what a decision keeps)."""
 
 from __future__ import annotations
 

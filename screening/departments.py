@@ -1,4 +1,4 @@
-"""Which departments handle the case (R4: 第六条, 第五条第三、四款).
+"""Which departments handle the case (docs/rules.md §R4: 第六条, 第五条第三、四款).
 
 Names are at the rights holder's level: 自治区生态环境厅, or 呼伦贝尔市生态环境局.
 """

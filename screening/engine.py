@@ -1,4 +1,4 @@
-"""`decide`: the whole rulebook (R2–R8) over plain facts. Pure: no I/O, no clock."""
+"""`decide`: the whole rulebook (docs/rules.md §R2–§R8) over plain facts. Pure: no I/O, no clock."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from screening.sensitive import find_sensitive
 def decide(
     lead: LeadFacts, spatial: SpatialFacts, config: RulebookConfig, calendar: WorkCalendar
 ) -> Decision:
-    """The screening decision for one lead, article by article."""
+    """The screening decision for one lead, article by article (docs/rules.md §R2–§R8)."""
     jurisdiction = decide_jurisdiction(spatial, config, lead.national_impact)
     sensitive = find_sensitive(spatial, config)
     decided = jurisdiction.status != "out_of_region"
@@ -113,7 +113,7 @@ def lead_deadlines(
     config: RulebookConfig,
     calendar: WorkCalendar,
 ) -> tuple[tuple[Deadline, ...], list[Notice]]:
-    """The deadlines R8 names whose start the lead's facts give."""
+    """The deadlines docs/rules.md §R8 names whose start the lead's facts give."""
     out: list[Deadline] = []
     notices: list[Notice] = []
     pauses = tuple(lead.appraisal_periods)

@@ -1,4 +1,5 @@
-"""The rulebook's vocabularies (RULES.md R3, R4, R7): codes the API uses, names officers read."""
+"""The rulebook's vocabularies (docs/rules.md §R3, §R4, §R7): codes the API uses, names officers
+read."""
 
 from __future__ import annotations
 

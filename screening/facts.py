@@ -1,4 +1,4 @@
-"""What the rulebook decides from: plain facts about the lead and its place.
+"""What the rulebook decides from: plain facts about the lead and its place (docs/rules.md §R1).
 
 CONTRACT between geo_service (which fills these from the request and the overlay engine) and the
 rulebook (screening.decide). Screening imports nothing from layers, maps or geo_service.

@@ -1,4 +1,4 @@
-"""Lead intake (R3): the channel (第十二条第一款), the sensitive-area lead
+"""Lead intake (docs/rules.md §R3): the channel (第十二条第一款), the sensitive-area lead
 (第十二条第一款第（五）项), exclusion of remediated leads (第十二条第二款) and the case-handling
 list (第十三条)."""
 
@@ -65,6 +65,7 @@ def decide_intake(
     ecology_department_name: str | None,
     in_scope: bool = True,
 ) -> Intake:
+    """第十二条、第十三条、第十四条 (docs/rules.md §R3)."""
     notices: list[Notice] = []
     parts: list[str] = []
     channel: SourceChannel | None = None

@@ -169,7 +169,8 @@ def _sliver_listing(units: Sequence[UnitShare]) -> str:
 def decide_jurisdiction(
     spatial: SpatialFacts, config: RulebookConfig, national_impact: bool
 ) -> Jurisdiction:
-    """R2 in order: out of region, cross-province/border, cross-league, national impact, league."""
+    """docs/rules.md §R2 in order: out of region (§R2.1), cross-province/border (§R2.2),
+    cross-league (§R2.3), national impact (§R2.4), league (§R2.5); tolerances §R2.6, §R2.7."""
     if spatial.coarse is not None:
         return _coarse(spatial, national_impact)
 

@@ -1,4 +1,5 @@
-"""Major cases (第三十六条), their supervisor (第三十五条第二款) and reporting (第三十八条)."""
+"""Major cases (docs/rules.md §R7: 第三十六条), their supervisor (第三十五条第二款) and reporting
+(第三十八条)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ def decide_major(
     departments: Departments,
     config: RulebookConfig,
 ) -> MajorCase:
+    """第三十五至三十八条 (docs/rules.md §R7)."""
     notices: list[Notice] = []
     grounds: list[str] = []
     parts: list[str] = []

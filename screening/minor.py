@@ -72,7 +72,8 @@ def repeat_window_start(occurred_on: date, years: int) -> date:
 
 
 def repeats_within(earlier: Iterable[date], occurred_on: date, years: int) -> list[date]:
-    """Earlier damage (before `occurred_on`) whose `years`, counted from it, reach `occurred_on`."""
+    """Earlier damage (before `occurred_on`) whose `years`, counted from it, reach `occurred_on`
+    (docs/rules.md §R5.2)."""
     return sorted(d for d in set(earlier) if d < occurred_on <= years_after(d, years))
 
 
@@ -157,6 +158,7 @@ def decide_minor(
     prior_damage: Sequence[PriorDamage] = (),
     impact_criterion: int | None = None,
 ) -> Minor:
+    """第四十八条 (docs/rules.md §R5.1) and 第十五条第五款 (§R5.2, §R5.3, §R5.5)."""
     notices: list[Notice] = []
     parts: list[str] = []
     basis: list[str] = []

@@ -1,4 +1,5 @@
-"""Warnings a decision carries: a stable code for machines, a Chinese message for officers."""
+"""Warnings a decision carries: a stable code for machines, a Chinese message for officers
+(docs/rules.md: every rule that flags a lead names its warning code)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Obligor identifiers (R5): 统一社会信用代码 (GB 32100) and 居民身份证号码 (GB 11643).
+"""Obligor identifiers (docs/rules.md §R5.2): 统一社会信用代码 (GB 32100) and 居民身份证号码
+(GB 11643).
 
 Checked with python-stdnum; the error says what is wrong (length, characters, date, checksum).
 """
@@ -36,7 +37,7 @@ class ObligorId:
 
 
 def validate_obligor_id(text: str) -> ObligorId:
-    """The normalised identifier and its kind, or ObligorIdError naming the problem."""
+    """The normalised identifier and its kind, or ObligorIdError naming the problem (§R5.2)."""
     value = re.sub(r"[\s\-]", "", text or "").upper()
     if not value:
         raise ObligorIdError(

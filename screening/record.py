@@ -1,4 +1,5 @@
-"""The decision as one typed model, from `decide()` to storage, API response, pages and maps.
+"""The decision as one typed model, from `decide()` to storage, API response, pages and maps
+(docs/rules.md §R9).
 
 `DecisionRecord.of(decision)` types what `Decision.to_dict()` returns; `DecisionRecord.load`
 types a stored decision (older decisions too: every field has a default, unknown fields are

@@ -142,7 +142,8 @@ class SensitiveAreas:
 
 
 def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAreas:
-    """Overlaps per sensitive kind (every active series), nearby features nearest first."""
+    """Overlaps per sensitive kind (every active series), nearby features nearest first
+    (docs/rules.md §R3.2, §R5.3; the floor of §R2.6)."""
     notices: list[Notice] = []
     verify = False
     if spatial.coarse is not None:

@@ -1,4 +1,5 @@
-"""The rights holders (第五条第一款): the region and its 12 leagues/cities, and their names."""
+"""The rights holders (docs/rules.md §R2, 第五条第一款): the region and its 12 leagues/cities,
+and their names."""
 
 from __future__ import annotations
 
