@@ -249,49 +249,44 @@ def screen_file(services: Any, path: Path) -> list[dict[str, Any]]:
     return results
 
 
-def _names(items: Iterable[dict[str, Any]] | None) -> str:
-    return "；".join(str(i.get("name") or i.get("code") or "") for i in items or [])
+def _names(items: Iterable[Any]) -> str:
+    return "；".join(str(i.name or i.code or "") for i in items)
 
 
 def flat_row(index: int, result: dict[str, Any]) -> dict[str, Any]:
+    """One CSV row: a problem's errors, or the decision's conclusions (read typed)."""
     if "jurisdiction" not in result:
         errors = "；".join(f"{e['field']}：{e['message']}" for e in result.get("errors", []))
         return {"row": index, "ok": False, "error": errors or result.get("detail", "")}
-    j = result.get("jurisdiction") or {}
-    s = result.get("sensitive_areas") or {}
-    m = result.get("minor") or {}
-    due = next(
-        (
-            d.get("due")
-            for d in result.get("deadlines") or []
-            if d.get("name") == "preliminary_check"
-        ),
-        None,
-    )
+    from screening.record import DecisionRecord
+
+    d = DecisionRecord.load(result)
+    j, s, m = d.jurisdiction, d.sensitive_areas, d.minor
+    due = next((x.due for x in d.deadlines if x.name == "preliminary_check"), None)
     return {
         "row": index,
         "ok": True,
-        "jurisdiction_status": j.get("status"),
-        "level": j.get("level"),
-        "reason": j.get("reason"),
-        "rights_holder": (j.get("rights_holder") or {}).get("name"),
-        "leagues": _names(j.get("leagues")),
-        "counties": _names(j.get("counties")),
-        "other_provinces": _names(j.get("other_provinces")),
-        "countries": _names(j.get("countries")),
-        "sensitive_area_lead": result.get("sensitive_area_lead"),
-        "red_line": _names(s.get("red_line")),
-        "nature_reserve": _names(s.get("nature_reserve")),
-        "key_function_zone": _names(s.get("key_function_zone")),
-        "is_minor": m.get("is_minor"),
-        "override": m.get("override"),
-        "override_reasons": "；".join(m.get("override_reasons") or []),
-        "claim_required": m.get("claim_required"),
-        "is_major": (result.get("major_case") or {}).get("is_major"),
-        "responsible": _names((result.get("departments") or {}).get("responsible")),
+        "jurisdiction_status": j.status,
+        "level": j.level,
+        "reason": j.reason,
+        "rights_holder": j.rights_holder.name if j.rights_holder else None,
+        "leagues": _names(j.leagues),
+        "counties": _names(j.counties),
+        "other_provinces": _names(j.other_provinces),
+        "countries": _names(j.countries),
+        "sensitive_area_lead": d.sensitive_area_lead,
+        "red_line": _names(s.red_line),
+        "nature_reserve": _names(s.nature_reserve),
+        "key_function_zone": _names(s.key_function_zone),
+        "is_minor": m.is_minor,
+        "override": m.override,
+        "override_reasons": "；".join(m.override_reasons),
+        "claim_required": m.claim_required,
+        "is_major": d.major_case.is_major,
+        "responsible": _names(d.departments.responsible),
         "preliminary_check_due": due,
-        "needs_verification": result.get("needs_verification"),
-        "warnings": "；".join(w.get("message", "") for w in result.get("warnings") or []),
+        "needs_verification": d.needs_verification,
+        "warnings": "；".join(w.message or "" for w in d.warnings),
         "error": "",
     }
 

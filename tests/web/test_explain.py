@@ -82,3 +82,37 @@ def test_out_of_region_and_unresolved_are_said_plainly() -> None:
     unresolved = sample_decision(jurisdiction={"status": "unresolved", "citations": []})
     s = section(unresolved, "jurisdiction")
     assert "人工" in s.conclusion and s.citations == ["第五条第二款"]
+
+
+def _real(facts, where):  # type: ignore[no-untyped-def]
+    from screening import RulebookConfig, WorkCalendar, decide
+
+    return decide(facts, where, RulebookConfig(), WorkCalendar.load(None)).to_dict()
+
+
+def test_the_supervisor_is_named_and_reporting_shown_only_with_one() -> None:
+    """On real decide() output (issue 15): 第三十五条第二款 — a league's major case is supervised
+    by the region-level departments, named, never a Python repr; 第三十八条's reporting applies
+    only then (the region's own case has no 督办单位)."""
+    from datetime import date
+
+    from screening import LeadFacts
+    from screening.facts import AreaHit, SpatialFacts
+
+    def unit(kind: str, code: str, share: float) -> AreaHit:
+        return AreaHit(kind, kind, 1, code, code, code, share)
+
+    major = LeadFacts(case_type="pollution_discharge", incident_grade="major",
+                      received_on=date(2026, 9, 5))  # fmt: skip
+    one = SpatialFacts("polygon", hits={"league": [unit("league", "150700", 1.0)],
+                                        "province": [unit("province", "150000", 1.0)]})
+    s = section(_real(major, one), "major_case")
+    assert "督办单位：自治区生态环境厅（第三十五条第二款）" in s.facts
+    assert any("第三十八条" in f for f in s.facts)
+    assert not any("{'code'" in f or "[{" in f for f in s.facts)
+    two = SpatialFacts("polygon", hits={
+        "league": [unit("league", "150100", 0.5), unit("league", "150200", 0.5)],
+        "province": [unit("province", "150000", 1.0)]})
+    s = section(_real(major, two), "major_case")
+    assert not any("督办单位" in f for f in s.facts)
+    assert not any("向督办单位报告" in f for f in s.facts)
