@@ -29,10 +29,16 @@ class DomainError(Exception):
     status = 400
     title = "请求有误"
 
-    def __init__(self, detail: str, errors: Sequence[FieldError] = ()) -> None:
+    def __init__(
+        self,
+        detail: str,
+        errors: Sequence[FieldError] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors)
+        self.extra = dict(extra or {})  # extension members of the problem (RFC 9457 §3.2)
 
 
 class InvalidInput(DomainError):
@@ -121,7 +127,7 @@ def _loc_to_field(loc: Sequence[Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, exc.errors)
+        return problem(exc.status, exc.title, exc.detail, exc.errors, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -454,14 +454,19 @@ def _received_on(lead: Lead) -> date | None:
         return None
 
 
-def _refusal(exc: FilingRefused, decision_id: int | None) -> Exception:
+def _refusal(
+    exc: FilingRefused, decision_id: int | None = None, record: DecisionRecord | None = None
+) -> Exception:
+    """The refusal as a problem; it answers with the decision the check ran against."""
     errors = [FieldError(exc.field, exc.message)]
     detail = exc.detail
-    if decision_id is not None:
+    extra: dict[str, Any] = {}
+    if decision_id is not None and record is not None:
         detail += f"（依据当前结论 {decision_id}）"
+        extra = {"decision_id": decision_id, "decision": record.dump()}
     if exc.kind == "incomplete":
-        return InvalidInput(detail, errors)
-    return RuleConflict(detail, errors)
+        return InvalidInput(detail, errors, extra)
+    return RuleConflict(detail, errors, extra)
 
 
 def file_lead(
@@ -479,7 +484,7 @@ def file_lead(
         try:
             check_transition(lead.status, body.decision)
         except FilingRefused as exc:
-            raise _refusal(exc, None) from None
+            raise _refusal(exc) from None
         decided_on = _decided_on(lead, body)
         outcome = _evaluate(services, session, lead, principal)
         stored = current_record(lead)
@@ -503,7 +508,7 @@ def file_lead(
                 impact_criterion=criterion,
             )
         except FilingRefused as exc:
-            raise _refusal(exc, row.id if row else None) from None
+            raise _refusal(exc, row.id if row else None, record) from None
         damage_date = lead.occurred_on or _received_on(lead)
         filing = Filing(
             lead_id=lead.id,

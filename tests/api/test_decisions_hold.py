@@ -103,7 +103,10 @@ def test_filing_decides_on_the_facts_as_they_are_now(client: TestClient, auth: A
     r = not_file_minor(client, auth, b["id"])
     assert r.status_code == 409, r.text
     assert "两年内再次发生" in r.json()["detail"]
+    # The refusal answers with the fresh decision it rests on.
+    assert r.json()["decision"]["minor"]["override_reasons"] == ["repeat_within_2_years"]
     after = client.get(f"/api/v1/leads/{b['id']}", headers=auth("viewer")).json()
+    assert r.json()["decision_id"] == after["decisions"][-1]["id"]
     assert [d["trigger"] for d in after["decisions"]] == ["created", "filing_check"]
     fresh = after["decision"]["minor"]
     assert fresh["override_reasons"] == ["repeat_within_2_years"]
