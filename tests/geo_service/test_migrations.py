@@ -57,3 +57,31 @@ def test_0002_backfills_the_leagues_a_lead_touches(empty_engine: Engine) -> None
     with empty_engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT id, leagues FROM lead ORDER BY id")).all())
     assert rows == {1: ",150100,150200,", 2: None}  # from the latest decision; none without one
+
+
+def test_0005_keys_obligor_names_and_adds_the_filing_findings(empty_engine: Engine) -> None:
+    """Leads stored before 0005 can be matched by obligor name (第十五条第五款第（二）项 without an
+    identifier); filings gain 不需要赔偿, the 第四十八条 criterion, the decision date."""
+    command.upgrade(alembic_config(empty_engine), "0002")
+    now = datetime.now(UTC)
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO lead (id, created_at, created_by, status, is_major, minor_override,"
+                " request, obligor_name) VALUES (1, :t, 't', 'not_filed', false, false, '{}',"
+                " :n), (2, :t, 't', 'received', false, false, '{}', NULL)"
+            ),
+            {"t": now, "n": "某某 砂石厂（二分厂）"},
+        )
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT id, obligor_name_key FROM lead ORDER BY id")).all())
+        conn.execute(
+            text(
+                "SELECT no_compensation_needed, impact_criterion, decided_on, decision_id"
+                " FROM filing"
+            )
+        ).all()
+        hashes = conn.execute(text("SELECT idempotency_body_hash FROM lead")).all()
+    assert keys == {1: "某某砂石厂二分厂", 2: None}
+    assert hashes == [(None,), (None,)]
