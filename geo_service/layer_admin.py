@@ -41,6 +41,7 @@ from layers.importer import ImportOptions, LayerImport, ProgressFn
 from layers.validation import REGION_CODE
 from screening.lifecycle import CLOSED_STATUSES
 from screening.record import DecisionRecord
+from screening.sensitive import protected_area_coverage
 
 log = logging.getLogger("geo_service.layers")
 
@@ -129,6 +130,13 @@ def upload_layer(
             s.rollback()
             raise layer_error(exc) from exc
         data = report.to_dict()
+        if params.kind == "nature_reserve" and version.feature_count:
+            names = s.scalars(
+                select(LayerFeatureRow.name).where(LayerFeatureRow.version_id == version.id)
+            ).all()
+            coverage = protected_area_coverage(names, f"{series_name} {params.title or ''}")
+            if coverage is not None:
+                data["warnings"].append(coverage.to_dict())
         if version.feature_count == 0:
             s.rollback()
             raise InvalidInput(

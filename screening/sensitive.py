@@ -9,6 +9,7 @@ kind's status unknown, never "no overlap". 自然保护地 covers every sub-kind
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,22 @@ PROTECTED_AREA_SUB_KINDS = (
     ("公园", "自然公园"),  # 森林、湿地、地质、沙漠、草原、海洋公园, 风景名胜区 aside
     ("风景名胜区", "自然公园"),
 )
+
+
+def protected_area_coverage(names: Iterable[str | None], layer: str | None) -> Notice | None:
+    """A 自然保护地 layer holding only 自然保护区 under-applies 第十五条第五款第（一）项 and 第六条
+    (docs/rules.md §R5.3): say so to the analyst loading it."""
+    found = {protected_area_sub_kind(n, None) for n in names} | {
+        protected_area_sub_kind(None, layer)
+    }
+    if found & {"国家公园", "自然公园"}:
+        return None
+    return Notice(
+        "protected_area_sub_kinds",
+        "该自然保护地图层只含自然保护区（或无法识别类型）。第十五条第五款第（一）项和第六条所称"
+        "自然保护地还包括国家公园和自然公园（森林、湿地、地质、沙漠、草原公园等）：请另行加载"
+        "这些图层（类型同为 nature_reserve），否则位于其内的线索会被漏判。",
+    )
 
 
 def protected_area_sub_kind(name: str | None, layer: str | None) -> str | None:

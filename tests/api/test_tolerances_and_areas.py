@@ -182,3 +182,36 @@ def test_a_small_share_across_the_province_border_is_counted_and_flagged(
     assert [u["code"] for u in j["other_provinces"]] == ["640000"]
     assert d["needs_verification"] is True
     assert "small_share_counted" in {w["code"] for w in d["warnings"]}
+
+
+def _upload_reserves(client, auth, tmp_path, names: list[str]) -> dict:  # type: ignore[no-untyped-def]
+    import json
+
+    features = [
+        {"type": "Feature", "properties": {"code": f"NR{i}", "name": n},
+         "geometry": mapping(square_km(121.0 + i * 0.2, 50.0, 2))}
+        for i, n in enumerate(names)
+    ]  # fmt: skip
+    path = tmp_path / f"reserves-{unique_ref()[:6]}.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    with path.open("rb") as fh:
+        r = client.post(
+            "/api/v1/layers",
+            headers=auth("analyst"),
+            files={"file": (path.name, fh, "application/geo+json")},
+            data={"kind": "nature_reserve", "name": f"test_reserves_{unique_ref()[:8]}",
+                  "code_field": "code", "name_field": "name"},
+        )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_a_reserves_only_layer_tells_the_analyst_what_it_misses(  # type: ignore[no-untyped-def]
+    client, auth, tmp_path
+) -> None:
+    """自然保护地 is more than 自然保护区 (§R5.3): the analyst is told when a layer lacks the rest."""
+    only = _upload_reserves(client, auth, tmp_path, ["某某自然保护区", "某某保护区"])
+    warning = next(w for w in only["warnings"] if w["code"] == "protected_area_sub_kinds")
+    assert "国家公园" in warning["message"] and "自然公园" in warning["message"]
+    full = _upload_reserves(client, auth, tmp_path, ["某某自然保护区", "某某国家公园"])
+    assert "protected_area_sub_kinds" not in {w["code"] for w in full["warnings"]}
