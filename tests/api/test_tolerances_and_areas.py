@@ -209,7 +209,7 @@ def _upload_reserves(client, auth, tmp_path, names: list[str]) -> dict:  # type:
 def test_a_reserves_only_layer_tells_the_analyst_what_it_misses(  # type: ignore[no-untyped-def]
     client, auth, tmp_path
 ) -> None:
-    """自然保护地 is more than 自然保护区 (§R5.3): the analyst is told when a layer lacks the rest."""
+    """自然保护地 is more than 自然保护区 (§R5.3): the analyst is told what a layer lacks."""
     only = _upload_reserves(client, auth, tmp_path, ["某某自然保护区", "某某保护区"])
     warning = next(w for w in only["warnings"] if w["code"] == "protected_area_sub_kinds")
     assert "国家公园" in warning["message"] and "自然公园" in warning["message"]
