@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from screening.decision import Decision
+
 
 class _Part(BaseModel):
     # Unknown keys are kept, so a decision stored by another rulebook version round-trips.
@@ -179,7 +181,7 @@ class DeadlineRef(_Part):
             return None
 
 
-class Warning(_Part):
+class WarningRef(_Part):
     code: str | None = None
     message: str | None = None
 
@@ -203,11 +205,16 @@ class DecisionRecord(_Part):
     simplified_assessment: SimplifiedAssessment = Field(default_factory=SimplifiedAssessment)
     sensitive_area_lead: bool | None = None
     deadlines: list[DeadlineRef] = Field(default_factory=list)
-    warnings: list[Warning] = Field(default_factory=list)
+    warnings: list[WarningRef] = Field(default_factory=list)
     needs_verification: bool = False
     layer_versions: dict[str, int] = Field(default_factory=dict)
     rulebook_version: str | None = None
     explanations: list[Explanation] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionRecord:
+        """What `decide()` returned, typed."""
+        return cls.model_validate(decision.to_dict())
 
     @classmethod
     def load(cls, stored: Mapping[str, Any] | DecisionRecord | None) -> DecisionRecord:

@@ -23,9 +23,12 @@ def test_a_decision_round_trips_through_the_typed_model_unchanged() -> None:
         prior_damage=(PriorDamage(date(2025, 6, 1), "lead", 7, "甲线索"),),
         incident_grade="major",
     )
-    raw = _decided(facts, in_league("150700", sensitive("nature_reserve", "某国家公园")))
+    where = in_league("150700", sensitive("nature_reserve", "某国家公园"))
+    raw = _decided(facts, where)
     record = DecisionRecord.load(raw)
     assert record.dump() == raw  # storage and the API keep every field
+    typed = DecisionRecord.of(decide(facts, where, RulebookConfig(), WorkCalendar.load(None)))
+    assert typed.dump() == raw
     assert record.minor.repeat.triggered_by_lead_ids == [7]
     assert record.sensitive_areas.nature_reserve[0].sub_kind == "国家公园"
     assert record.major_case.supervisor and record.major_case.supervisor[0].name
