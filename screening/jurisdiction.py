@@ -256,6 +256,13 @@ def decide_jurisdiction(
         if alloc.overlapping:
             verify, near = True, near or point
             notices.append(_overlap_notice(kind, alloc))
+            if point:  # a point on a shared boundary: every unit it lies in is a candidate
+                known = {(u.kind, u.code) for u in candidates}
+                candidates += [
+                    UnitShare(kind, u.code, u.name, u.share)
+                    for u in (*alloc.units, *alloc.absorbed)
+                    if (kind, u.code) not in known
+                ]
 
     in_region_province = any(u.code == REGION_CODE for u in provinces)
     other_provinces = [u for u in provinces if u.code != REGION_CODE]

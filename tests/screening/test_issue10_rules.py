@@ -154,3 +154,10 @@ def test_an_act_inside_a_reserve_with_damage_outside_goes_to_forestry(
     assert "行为发生地位于自然保护地内" in d.departments.explanation
     # The override asks where the damage lies (损害区域), not the act: not triggered.
     assert "nature_reserve" not in d.minor.override_reasons
+
+
+def test_a_point_on_a_league_border_lists_both_leagues(config: RulebookConfig) -> None:
+    facts = spatial(league("150100"), league("150200"), province(), footprint="point")
+    j = decide_jurisdiction(facts, config, False)
+    assert j.needs_verification is True
+    assert {u.code for u in j.boundary_candidates} == {"150100", "150200"}
