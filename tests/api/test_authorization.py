@@ -9,8 +9,8 @@ import pytest
 from api_helpers import POINT_HOHHOT, unique_ref
 from fastapi.testclient import TestClient
 
-from geo_service.leads import create_lead
 from geo_service.auth import Principal
+from geo_service.leads import create_lead
 from geo_service.schemas import LeadCreate
 from geo_service.services import Services
 
