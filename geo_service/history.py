@@ -289,8 +289,10 @@ def earlier_damage(
         on = _lead_damage_date(lead)
         if on is None or not establishes_damage(lead.status, grounds.get(lead.id, ())):
             continue
-        match = "name" if owner.startswith("name:") else "id"
-        out[owner].append(PriorDamage(on, "lead", lead.id, lead.title, match))
+        by_name = owner.startswith("name:")
+        out[owner].append(
+            PriorDamage(on, "lead", lead.id, lead.title, "name" if by_name else "id")
+        )
     return dict(out)
 
 

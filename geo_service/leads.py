@@ -152,7 +152,7 @@ def filtered_leads(
     override: bool | None = None,
     due_before: date | None = None,
     obligor_id: str | None = None,
-) -> Select[tuple[Lead]]:
+) -> Select[Lead]:
     """The list filters the API and the case-list page share."""
     if status and status not in STATUSES:
         raise InvalidInput(
@@ -499,7 +499,7 @@ def file_lead(
             check_minor_ground(
                 body.decision,
                 [g.value for g in body.grounds],
-                is_minor=minor.is_minor,
+                is_minor=bool(minor.is_minor),
                 override=minor.override,
                 override_reasons=minor.override_reasons,
                 override_checked=body.override_checked,

@@ -189,7 +189,7 @@ def spatial_facts(
         precision_m=precision_m,
         missing_kinds=missing,
         footprint_measure=result.footprint_measure,
-        bbox=tuple(geometry.bounds) if geometry is not None else None,  # type: ignore[arg-type]
+        bbox=geometry.bounds if geometry is not None else None,
         act_hits={k: v for k, v in act_hits.items() if k in SENSITIVE_KINDS},
     )
 
