@@ -135,9 +135,10 @@ def check_geopackage(path: Path, label: str) -> None:
             objects = db.execute(
                 "SELECT type, name, coalesce(sql, '') FROM sqlite_master"
             ).fetchall()
+            _check_schema_objects(objects, label)
             tables = {name for kind, name, _ in objects if kind == "table"}
             generated = [
-                t for t in tables
+                t for t in sorted(tables)
                 if any(col[6] in (2, 3) for col in db.execute(f"PRAGMA table_xinfo({_q(t)})"))
             ]
     except sqlite3.DatabaseError as exc:
@@ -151,6 +152,13 @@ def check_geopackage(path: Path, label: str) -> None:
             "但不是有效的 GeoPackage）。",
             "file",
         )
+    if generated:
+        raise LayerFileError(
+            f"{label} 的表“{generated[0]}”含有生成列（generated column），不予读取。", "file"
+        )
+
+
+def _check_schema_objects(objects: list[tuple[str, str, str]], label: str) -> None:
     for kind, name, sql in objects:
         if kind == "view":
             raise LayerFileError(
@@ -166,10 +174,6 @@ def check_geopackage(path: Path, label: str) -> None:
             )
         if _VSI.search(sql.encode()):
             raise LayerFileError(f"{label} 的表结构中含有 GDAL 虚拟文件路径（/vsi…）。", "file")
-    if generated:
-        raise LayerFileError(
-            f"{label} 的表“{generated[0]}”含有生成列（generated column），不予读取。", "file"
-        )
 
 
 class _readonly:
