@@ -352,3 +352,45 @@ def test_client_disconnect_kills_the_import(boxed, tokens, tmp_path, imports_roo
             assert time.monotonic() - dropped < 10, "the import outlived its client"
             time.sleep(0.05)
     assert _counts(boxed) == before
+
+
+def test_an_import_abandoned_by_a_killed_server_is_deleted(client, auth, boxed, tmp_path,
+                                                           imports_root):
+    """A server killed mid-import leaves an "importing" version and a folder; once older than
+    the import timeout both are removed by the next upload."""
+    from datetime import timedelta
+
+    from geo_service.db.models import AuditEntry
+    from geo_service.layer_store import begin_import, get_or_create_series, insert_features, now
+
+    old = now() - timedelta(seconds=boxed.settings.import_timeout_s + 600)
+    with boxed.sessions() as s:
+        series = get_or_create_series(s, "abandoned_series", "county")
+        version = begin_import(s, series=series, uploaded_by="test")
+        version.uploaded_at = old
+        insert_features(s, version.id, county_features()[:3])
+        s.commit()
+        abandoned = version.id
+    stale = imports_root / "upload-killed"
+    stale.mkdir(parents=True)
+    (stale / "half.geojson").write_text("{")
+    os.utime(stale, (old.timestamp(), old.timestamp()))
+
+    upload = write_layer(tmp_path / "c.geojson", county_features(), driver="GeoJSON")
+    r = _post(client, auth("analyst"), upload, kind="county", name="after_the_crash")
+    assert r.status_code == 201, r.text
+    new_id = r.json()["id"]  # SQLite may hand the freed id to the new version
+    with boxed.sessions() as s:
+        assert s.scalars(select(LayerVersion).where(LayerVersion.status == "importing")
+                         ).all() == []
+        for vid in {abandoned, new_id}:
+            version = s.get(LayerVersion, vid)
+            assert version is None or version.uploaded_by != "test"
+        assert s.scalar(select(func.count()).select_from(LayerFeatureRow)
+                        .where(LayerFeatureRow.version_id == new_id)) == len(county_features())
+        assert s.scalars(select(LayerSeries).where(LayerSeries.name == "abandoned_series")
+                         ).first() is None
+        assert s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "layer_import_abandoned",
+            AuditEntry.entity_id == str(abandoned))).first() is not None
+    assert _leftovers(imports_root) == []

@@ -61,7 +61,8 @@ def loopback_listener() -> Iterator[Listener]:
 def vrt_text(canary: Path, url: str) -> str:
     """A GDAL VRT whose layers are the canary file and a URL."""
     return f"""<OGRVRTDataSource>
-  <OGRVRTLayer name="secret"><SrcDataSource>{canary}</SrcDataSource></OGRVRTLayer>
+  <OGRVRTLayer name="secret"><SrcDataSource>{canary}</SrcDataSource>
+    <SrcLayer>{canary.stem}</SrcLayer></OGRVRTLayer>
   <OGRVRTLayer name="remote"><SrcDataSource>/vsicurl/{url}/remote.csv</SrcDataSource>
   </OGRVRTLayer>
 </OGRVRTDataSource>

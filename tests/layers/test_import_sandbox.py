@@ -219,3 +219,20 @@ def test_the_box_has_no_network(tmp_path):
         out = _run(upload, tmp_path / "work", ImportLimits(timeout_s=60))
         assert listener.requests == []
     assert len(out["features"]) == len(features)  # the link is not followed, the data is read
+
+
+def test_vrt_named_geojson_reads_nothing(tmp_path):
+    """The VRT of the attack reads the canary when GDAL opens it as a VRT; named `.geojson`,
+    it is refused before GDAL is loaded."""
+    from attack_files import vrt_text
+
+    canary = canary_csv(tmp_path)
+    live = tmp_path / "attack.vrt"
+    live.write_text(vrt_text(canary, "http://127.0.0.1:9"))
+    _, _, _, fields = pyogrio.raw.read(live, layer="secret")
+    assert CANARY_TEXT in list(fields[0])
+    upload = tmp_path / "x.geojson"
+    upload.write_text(live.read_text())
+    with pytest.raises(LayerFileError) as err:
+        _run(upload, tmp_path / "work")
+    assert "VRT" in err.value.message and CANARY_TEXT not in err.value.message
