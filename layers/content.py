@@ -38,6 +38,7 @@ DBF_VERSIONS = {0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x83, 0x8B
                 0xF5, 0xFB}
 # A GDAL virtual file system prefix (/vsicurl/, /vsizip/, /vsis3/ …) anywhere in a text file.
 _VSI = re.compile(rb"/vsi[a-z0-9_]*[/?]", re.IGNORECASE)
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _SCAN_CHUNK = 1 << 20
 
 
@@ -91,7 +92,12 @@ def check_geojson(path: Path, label: str) -> None:
 
 
 def check_kml(path: Path, label: str) -> None:
-    """A KML document: XML whose root element is <kml>, with no NetworkLink and no /vsi path."""
+    """A KML document: XML whose root element is <kml>, with no DTD (entities can name files),
+    no NetworkLink and no /vsi path."""
+    if _DTD.search(_head(path, 1 << 16)):
+        raise LayerFileError(
+            f"{label} 含有文档类型定义（DOCTYPE/ENTITY），不予读取：KML 文件不需要它。", "file"
+        )
     try:
         for i, (_, element) in enumerate(ElementTree.iterparse(path, events=("start",))):
             tag = element.tag.rsplit("}", 1)[-1]

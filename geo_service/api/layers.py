@@ -33,6 +33,9 @@ MAX_FEATURES_LIMIT = 10_000
         "kind，name（图层名，默认同 kind），"
         "crs（文件无坐标系时必填；GCJ02/BD09 用于描自网络地图的图层），"
         "encoding、code_field、name_field、layer（多图层文件中的图层名）、effective_from。"
+        "文件在受限的子进程中读取（只用与扩展名和内容相符的一种 GDAL 驱动，不联网）；"
+        "内容与扩展名不符、引用其他文件或网址：422；超过解压大小等上限：413；"
+        "同一图层正在导入另一个文件：409。"
     ),
 )
 def upload(

@@ -138,6 +138,11 @@ HOSTILE: dict[str, tuple[Builder, int, str]] = {
         _write("x.kml", kml_text(PLACEMARK.replace(
             "<name>", "<description><![CDATA[/vsicurl/{url}/x]]></description><name>"))),
         422, "/vsi"),
+    "kml_external_entity": (
+        _write("x.kml", '<?xml version="1.0"?>\n<!DOCTYPE kml [<!ENTITY leak SYSTEM '
+               '"file:///etc/passwd">]>\n' + kml_text(PLACEMARK.replace(
+                   "<name>红线", "<name>&leak;")).split("\n", 1)[1]),
+        422, "DOCTYPE"),
     "kmz_vsicurl_network_link": (
         _zip("x.kmz", {"doc.kml": kml_text(network_link("/vsicurl/{url}/more.kml"))}),
         422, "NetworkLink"),

@@ -216,7 +216,11 @@ def test_the_box_has_no_network(tmp_path):
         plain["$ref"] = f"{listener.url}/ref.json"
         upload = tmp_path / "linked.geojson"
         upload.write_text(json.dumps(plain))
+        pyogrio.read_info(upload)  # plain GDAL fetches the CRS: the attack is live
+        assert listener.requests == ["/crs.wkt"]
+        listener.requests.clear()
         out = _run(upload, tmp_path / "work", ImportLimits(timeout_s=60))
+        time.sleep(0.2)
         assert listener.requests == []
     assert len(out["features"]) == len(features)  # the link is not followed, the data is read
 
