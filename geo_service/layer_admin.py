@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -136,12 +138,24 @@ def import_workdir(settings: Settings) -> Iterator[Path]:
     that was killed are removed by the next upload once older than the import timeout."""
     root = imports_root(settings)
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _sweep(root, settings.import_timeout_s + 300)
-    path = Path(tempfile.mkdtemp(prefix="upload-", dir=root))
+    if _private(root):
+        _sweep(root, settings.import_timeout_s + 300)
+        path = Path(tempfile.mkdtemp(prefix="upload-", dir=root))
+    else:  # someone else could rename our folder under us: use the system's temp instead
+        log.error("import folder %s is not private to this user (symlink, owner or mode); "
+                  "unpacking in the system temp folder instead", root)
+        path = Path(tempfile.mkdtemp(prefix="geo-screen-upload-"))
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _private(folder: Path) -> bool:
+    """A real folder owned by this user that nobody else may write into."""
+    st = folder.lstat()
+    return (stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()
+            and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 
 def _sweep(root: Path, max_age_s: float) -> None:

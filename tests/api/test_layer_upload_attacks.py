@@ -399,3 +399,19 @@ def test_an_import_abandoned_by_a_killed_server_is_deleted(client, auth, boxed, 
             AuditEntry.action == "layer_import_abandoned",
             AuditEntry.entity_id == str(abandoned))).first() is not None
     assert _leftovers(imports_root) == []
+
+
+def test_a_shared_import_folder_is_not_used(boxed, imports_root, tmp_path):
+    """A world-writable import folder (another local user could swap files in it between the
+    checks and GDAL) is passed over for a private folder in the system temp."""
+    imports_root.mkdir(mode=0o777)
+    imports_root.chmod(0o777)
+    with layer_admin.import_workdir(boxed.settings) as work:
+        assert imports_root not in work.parents
+        assert work.stat().st_mode & 0o777 == 0o700
+    assert not work.exists()
+    imports_root.chmod(0o700)
+    with layer_admin.import_workdir(boxed.settings) as work:
+        assert work.parent == imports_root
+        assert work.stat().st_mode & 0o777 == 0o700
+    assert not work.exists()
