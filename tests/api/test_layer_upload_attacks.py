@@ -88,34 +88,44 @@ def _assert_no_server_path(body: str, *paths: Path) -> None:
 
 # --- hostile files ---------------------------------------------------------------------------
 
-Builder = Callable[[Path, Path, str], Path]
+@dataclasses.dataclass(frozen=True)
+class Witnesses:
+    canary: Path  # a file no import may read
+    url: str  # the loopback listener no import may call
+    database: Path | None  # the service's own SQLite file (None on PostGIS)
+
+    @property
+    def vrt(self) -> str:
+        return vrt_text(self.canary, self.url, self.database)
+
+
+Builder = Callable[[Path, Witnesses], Path]
 
 
 def _write(name: str, text: str) -> Builder:
-    def build(tmp: Path, canary: Path, url: str) -> Path:
+    def build(tmp: Path, w: Witnesses) -> Path:
         path = tmp / name
-        path.write_text(text.format(vrt=vrt_text(canary, url), url=url))
+        path.write_text(text.format(vrt=w.vrt, url=w.url))
         return path
     return build
 
 
 def _zip(name: str, members: dict[str, str]) -> Builder:
-    def build(tmp: Path, canary: Path, url: str) -> Path:
-        vrt = vrt_text(canary, url)
-        return zip_of(tmp / name, {k: v.format(vrt=vrt, url=url) for k, v in members.items()})
+    def build(tmp: Path, w: Witnesses) -> Path:
+        return zip_of(tmp / name, {k: v.format(vrt=w.vrt, url=w.url) for k, v in members.items()})
     return build
 
 
 def _gpkg(plant: Callable[[Path, Path], Path]) -> Builder:
-    def build(tmp: Path, canary: Path, url: str) -> Path:
+    def build(tmp: Path, w: Witnesses) -> Path:
         gpkg = write_layer(tmp / "layer.gpkg", county_features(), driver="GPKG", layer="c")
-        return plant(gpkg, canary)
+        return plant(gpkg, w.canary)
     return build
 
 
-def _gdalg(tmp: Path, canary: Path, url: str) -> Path:
+def _gdalg(tmp: Path, w: Witnesses) -> Path:
     path = tmp / "x.geojson"
-    path.write_text(gdalg_text(canary))
+    path.write_text(gdalg_text(w.canary))
     return path
 
 
@@ -153,7 +163,7 @@ HOSTILE: dict[str, tuple[Builder, int, str]] = {
     "gpkg_endless_view": (_gpkg(lambda g, _c: endless_view(g, "c")), 422, "视图"),
     "gpkg_virtual_ogr_table": (_gpkg(planted_virtual_table), 422, "虚拟表"),
     "gpkg_generated_column": (_gpkg(lambda g, _c: _generated(g)), 422, "生成列"),
-    "zip_bomb": (lambda tmp, c, u: zip_bomb(tmp / "bomb.zip", gib=3), 413,
+    "zip_bomb": (lambda tmp, w: zip_bomb(tmp / "bomb.zip", gib=3), 413,
                  "GEO_SCREEN_IMPORT_ZIP_MAX_MB"),
 }
 
@@ -169,9 +179,12 @@ def test_hostile_file_is_refused_and_reads_nothing(case, client, auth, boxed, tm
                                                    imports_root):
     build, status, fragment = HOSTILE[case]
     canary = canary_csv(tmp_path)
+    url = boxed.settings.database_url
+    database = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
+    wal = Path(f"{database}-wal") if database else None
     before = _counts(boxed)
     with loopback_listener() as listener:
-        upload = build(tmp_path, canary, listener.url)
+        upload = build(tmp_path, Witnesses(canary, listener.url, database))
         started = time.monotonic()
         r = _post(client, auth("analyst"), upload, kind="county", name=f"attack_{case}")
         took = time.monotonic() - started
@@ -186,6 +199,7 @@ def test_hostile_file_is_refused_and_reads_nothing(case, client, auth, boxed, tm
     _assert_no_server_path(r.text, tmp_path, imports_root)
     assert took < 20
     assert _counts(boxed) == before
+    assert wal is None or wal.exists()  # the live database's journal is untouched
     assert _leftovers(imports_root) == []
 
 

@@ -58,14 +58,17 @@ def loopback_listener() -> Iterator[Listener]:
         server.server_close()
 
 
-def vrt_text(canary: Path, url: str) -> str:
-    """A GDAL VRT whose layers are the canary file and a URL."""
+def vrt_text(canary: Path, url: str, database: Path | None = None) -> str:
+    """A GDAL VRT whose layers are the canary file, a URL and (issue 9) the service's own
+    SQLite database, whose -wal/-shm GDAL deleted when it opened it."""
+    db_layer = (f'  <OGRVRTLayer name="tokens"><SrcDataSource>{database}</SrcDataSource>\n'
+                "    <SrcLayer>api_token</SrcLayer></OGRVRTLayer>\n") if database else ""
     return f"""<OGRVRTDataSource>
   <OGRVRTLayer name="secret"><SrcDataSource>{canary}</SrcDataSource>
     <SrcLayer>{canary.stem}</SrcLayer></OGRVRTLayer>
   <OGRVRTLayer name="remote"><SrcDataSource>/vsicurl/{url}/remote.csv</SrcDataSource>
   </OGRVRTLayer>
-</OGRVRTDataSource>
+{db_layer}</OGRVRTDataSource>
 """
 
 
