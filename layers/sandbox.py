@@ -269,10 +269,13 @@ class SandboxedImport:
         """The child ended without a final message: name the limit that killed it."""
         proc = self._proc
         assert proc is not None
+        cpu = _cpu_seconds(proc.pid)  # readable until the child is reaped
         rc = proc.wait()
         tail = _tail(self.workdir / "child.log")
-        log.warning("layer import child exited with %s without answering; stderr: %s", rc, tail)
-        if rc in (-signal.SIGXCPU, -signal.SIGKILL):
+        log.warning("layer import child exited with %s after %.1f s CPU without answering; "
+                    "stderr: %s", rc, cpu, tail)
+        if rc == -signal.SIGXCPU or (rc == -signal.SIGKILL
+                                     and cpu >= self.limits.cpu_seconds - 0.5):
             return LayerLimitError(
                 f"读取图层文件用尽了 {self.limits.cpu_seconds} 秒 CPU 时间，已中止。",
                 "IMPORT_CPU_SECONDS", status=422,
@@ -283,8 +286,8 @@ class SandboxedImport:
                 "IMPORT_DISK_MB",
             )
         return LayerLimitError(
-            "读取图层文件的进程异常退出（文件可能已损坏，或超过内存上限 "
-            f"{self.limits.memory_mb} MB）。",
+            "读取图层文件的进程异常退出或被终止（文件可能已损坏，或超过内存上限 "
+            f"{self.limits.memory_mb} MB），未保存任何数据。",
             "IMPORT_MEMORY_MB", status=422,
         )
 
@@ -301,6 +304,15 @@ def _error_from(body: Mapping[str, Any]) -> LayerError:
 
         return GeometryError(body["message"], body.get("field"))
     return LayerFileError(body["message"], body.get("field") or "file")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a finished, not yet reaped child; 0 when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _tail(path: Path, n: int = 2000) -> str:

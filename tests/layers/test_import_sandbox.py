@@ -240,3 +240,23 @@ def test_vrt_named_geojson_reads_nothing(tmp_path):
     with pytest.raises(LayerFileError) as err:
         _run(upload, tmp_path / "work")
     assert "VRT" in err.value.message and CANARY_TEXT not in err.value.message
+
+
+def test_a_child_killed_from_outside_is_reported_not_mistaken(tmp_path):
+    """The kernel's OOM killer (here: a test) kills the child: a clear refusal, not a hang and
+    not "CPU time used up"."""
+    import signal
+
+    def kill_soon(pid: int) -> None:
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGKILL)
+
+    with (
+        pytest.raises(LayerLimitError) as err,
+        SandboxedImport(_cpu_bomb(tmp_path / "bomb.geojson"), tmp_path / "work",
+                        ImportOptions(kind="red_line"), ImportLimits()) as run,
+    ):
+        threading.Thread(target=kill_soon, args=(run.pid,), daemon=True).start()
+        run.opened()
+        list(run.batches())
+    assert err.value.setting == "IMPORT_MEMORY_MB" and "终止" in err.value.message
