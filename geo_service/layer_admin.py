@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
+import stat
 import tempfile
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +24,36 @@ import shapely
 from pydantic import ValidationError
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from geo_service.auth import Principal
 from geo_service.db.models import DecisionRow, LayerFeatureRow, LayerSeries, LayerVersion, Lead
 from geo_service.errors import DomainError, FieldError, InvalidInput, LayerNotFound
 from geo_service.layer_store import (
+    IMPORTING,
+    abandoned_imports,
     audit,
+    begin_import,
+    discard_import,
+    finish_import,
     get_or_create_series,
+    importing_version,
+    insert_features,
     mark_active,
-    store_version_batches,
+    now,
     version_data,
 )
 from geo_service.schemas import text_problem
 from geo_service.services import Services
+from geo_service.settings import Settings
 from layers import LAYER_KINDS
+from layers.archive import ZipLimits
 from layers.diff import diff_versions
 from layers.display import display_copies
-from layers.errors import LayerError
-from layers.importer import ImportOptions, LayerImport, ProgressFn
+from layers.errors import LayerError, LayerLimitError
+from layers.importer import ImportOptions, ProgressFn
+from layers.sandbox import ImportCancelled, ImportLimits, SandboxedImport
 from layers.validation import REGION_CODE
 from screening.lifecycle import CLOSED_STATUSES
 from screening.record import DecisionRecord
@@ -67,9 +83,90 @@ class UploadParams:
     title: str | None = None
 
 
-def layer_error(exc: LayerError) -> InvalidInput:
-    """A geometry-layer error as the API's 422, naming the field."""
-    return InvalidInput(exc.message, [FieldError(exc.field or "file", exc.message)])
+class UploadConflict(DomainError):
+    status = 409
+    title = "图层正在导入"
+
+
+class ImportTooLarge(DomainError):
+    status = 413
+    title = "图层文件超过导入上限"
+
+
+class UploadCancelled(DomainError):
+    """The client went away during the import; nobody reads this answer."""
+
+    status = 400
+    title = "上传已取消"
+
+
+def layer_error(exc: LayerError, *private: Path) -> DomainError:
+    """A geometry-layer error as the API's 4xx, naming the field; never a server path."""
+    message = _scrub(exc.message, private)
+    field = [FieldError(exc.field or "file", message)]
+    if isinstance(exc, LayerLimitError) and exc.status == 413:
+        return ImportTooLarge(message, field)
+    return InvalidInput(message, field)
+
+
+def _scrub(text: str, private: Sequence[Path]) -> str:
+    for p in sorted({str(p) for p in private}, key=len, reverse=True):
+        text = text.replace(p, "…")
+    return text
+
+
+def import_limits(settings: Settings) -> ImportLimits:
+    return ImportLimits(
+        cpu_seconds=settings.import_cpu_seconds,
+        memory_mb=settings.import_memory_mb,
+        disk_mb=settings.import_disk_mb,
+        timeout_s=settings.import_timeout_s,
+        zip=ZipLimits(
+            max_bytes=settings.import_zip_max_mb << 20,
+            max_members=settings.import_zip_max_members,
+            max_ratio=settings.import_zip_max_ratio,
+        ),
+    )
+
+
+def imports_root(settings: Settings) -> Path:
+    return settings.import_tmp_dir or Path(tempfile.gettempdir()) / "geo-screen-imports"
+
+
+@contextmanager
+def import_workdir(settings: Settings) -> Iterator[Path]:
+    """A private folder (0700) for one upload, removed on every exit. Folders left by a process
+    that was killed are removed by the next upload once older than the import timeout."""
+    root = imports_root(settings)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if _private(root):
+        _sweep(root, settings.import_timeout_s + 300)
+        path = Path(tempfile.mkdtemp(prefix="upload-", dir=root))
+    else:  # someone else could rename our folder under us: use the system's temp instead
+        log.error("import folder %s is not private to this user (symlink, owner or mode); "
+                  "unpacking in the system temp folder instead", root)
+        path = Path(tempfile.mkdtemp(prefix="geo-screen-upload-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _private(folder: Path) -> bool:
+    """A real folder owned by this user that nobody else may write into."""
+    st = folder.lstat()
+    return (stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()
+            and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _sweep(root: Path, max_age_s: float) -> None:
+    cutoff = time.time() - max_age_s
+    for child in root.glob("upload-*"):
+        try:
+            if child.stat().st_mtime < cutoff:
+                shutil.rmtree(child, ignore_errors=True)
+        except OSError:
+            continue
 
 
 # --- upload ------------------------------------------------------------------------------
@@ -84,12 +181,85 @@ def upload_layer(
     filename: str | None = None,
     progress: ProgressFn | None = None,
     on_total: Callable[[int | None], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    workdir: Path | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read, validate and store `upload` as a draft version. Returns its summary and report.
 
-    Streams: features are validated and written batch by batch inside one transaction; a file
-    that yields no usable feature is refused (422) and nothing is stored.
+    The file is read in a sandboxed child process (`layers.sandbox`); features are stored as
+    they arrive, in short transactions, under a version marked "importing" that becomes a draft
+    only when everything is stored. A file that yields no usable feature is refused (422) and
+    nothing is kept; so on any failure, timeout or `cancel()`. Another import running for the
+    same series: 409.
     """
+    _check_params(params)
+    series_name = (params.name or params.kind).strip()
+    if workdir is None:
+        with import_workdir(services.settings) as tmp:
+            return upload_layer(services, upload, params, actor, filename=filename,
+                                progress=progress, on_total=on_total, cancel=cancel,
+                                workdir=tmp)
+    label = filename or upload.name
+    private = (workdir, upload.parent)
+    digest = _sha256(upload)
+    with services.sessions() as s:
+        _check_series_kind(s, series_name, params.kind)
+        outline = _region_outline(s) if params.kind == "league" else None
+    options = ImportOptions(
+        kind=params.kind, crs=params.crs, encoding=params.encoding,
+        code_field=params.code_field, name_field=params.name_field, layer=params.layer,
+    )
+    version_id: int | None = None
+    try:
+        with SandboxedImport(
+            upload, workdir / "work", options, import_limits(services.settings), label=label,
+            outline=shapely.to_wkb(outline) if outline is not None else None, cancel=cancel,
+        ) as run:
+            opened = run.opened()
+            if on_total is not None:
+                on_total(opened.total)
+            version_id = _begin_import(services, series_name, params, actor, {
+                "source_filename": label, "source_sha256": digest,
+                "source_crs": opened.crs_label[:100], "conversion": opened.conversion,
+                "effective_from": params.effective_from,
+            })
+            count = _store_batches(services, version_id, run.batches(progress))
+            data = run.report()
+        if count == 0:
+            raise InvalidInput(
+                "文件中没有可用的要素：" + _rejection_summary(data),
+                [FieldError("file", "全部要素均被拒绝，见 rejected；"
+                                    "若坐标超出范围，请检查坐标系（crs）。")],
+            )
+        with services.sessions() as s:
+            version = get_version(s, version_id, ready=False)
+            if params.kind == "nature_reserve":
+                names = s.scalars(
+                    select(LayerFeatureRow.name).where(LayerFeatureRow.version_id == version.id)
+                ).all()
+                coverage = protected_area_coverage(names, f"{series_name} {params.title or ''}")
+                if coverage is not None:
+                    data["warnings"].append(coverage.to_dict())
+            finish_import(s, version, count, {"report": data, "series_title": params.title})
+            audit(s, actor, "layer_version_validated", "layer_version", version.id, {
+                "features_read": data["features_read"], "feature_count": data["feature_count"],
+                "repaired": len(data["repaired"]), "rejected": len(data["rejected"]),
+                "warnings": [w["code"] for w in data["warnings"]],
+            })
+            s.commit()
+            return version_summary(version, current=True), data
+    except LayerError as exc:
+        _discard(services, version_id)
+        raise layer_error(exc, *private) from exc
+    except ImportCancelled as exc:
+        _discard(services, version_id)
+        raise UploadCancelled("客户端已断开，导入已取消，未保存任何数据。") from exc
+    except BaseException:
+        _discard(services, version_id)
+        raise
+
+
+def _check_params(params: UploadParams) -> None:
     if params.kind not in LAYER_KINDS:
         raise InvalidInput(
             f"未知的图层类别“{params.kind}”。",
@@ -102,56 +272,86 @@ def upload_layer(
     series_name = (params.name or params.kind).strip()
     if not series_name or len(series_name) > 100:
         raise InvalidInput("图层名称无效。", [FieldError("name", "名称应为 1–100 个字符。")])
-    digest = _sha256(upload)
-    with tempfile.TemporaryDirectory(prefix="geo-screen-layer-") as tmp, services.sessions() as s:
+
+
+def _check_series_kind(session: Session, series_name: str, kind: str) -> LayerSeries | None:
+    existing = session.scalars(select(LayerSeries).where(LayerSeries.name == series_name)).first()
+    if existing is not None and existing.kind != kind:
+        raise InvalidInput(
+            f"图层“{series_name}”已存在，类别为 {existing.kind}，不能上传 {kind} 版本。",
+            [FieldError("kind", f"该图层的类别是 {existing.kind}；或用 name 另起新图层。")],
+        )
+    return existing
+
+
+_BEGIN_ATTEMPTS = 5
+
+
+def _begin_import(services: Services, series_name: str, params: UploadParams, actor: str,
+                  provenance: dict[str, Any]) -> int:
+    """Create the "importing" version in one short transaction. Two uploads to one series at
+    once: the second gets 409 (a unique-key race is retried once the winner is visible)."""
+    for attempt in range(_BEGIN_ATTEMPTS):
         try:
-            imp = LayerImport.open(upload, Path(tmp), ImportOptions(
-                kind=params.kind, crs=params.crs, encoding=params.encoding,
-                code_field=params.code_field, name_field=params.name_field, layer=params.layer,
-            ))
-            if on_total is not None:
-                on_total(imp.total)
-            existing = s.scalars(select(LayerSeries).where(LayerSeries.name == series_name)).first()
-            if existing is not None and existing.kind != params.kind:
-                raise InvalidInput(
-                    f"图层“{series_name}”已存在，类别为 {existing.kind}，"
-                    f"不能上传 {params.kind} 版本。",
-                    [FieldError("kind", f"该图层的类别是 {existing.kind}；或用 name 另起新图层。")],
-                )
-            series = existing or get_or_create_series(s, series_name, params.kind, params.title)
-            version = store_version_batches(
-                s, series=series, batches=imp.batches(progress), uploaded_by=actor,
-                source_filename=filename or upload.name, source_sha256=digest,
-                source_crs=imp.crs.label[:100], conversion=imp.crs.conversion,
-                effective_from=params.effective_from,
-            )
-            report = imp.finish(outline=_region_outline(s) if params.kind == "league" else None)
-        except LayerError as exc:
-            s.rollback()
-            raise layer_error(exc) from exc
-        data = report.to_dict()
-        if params.kind == "nature_reserve" and version.feature_count:
-            names = s.scalars(
-                select(LayerFeatureRow.name).where(LayerFeatureRow.version_id == version.id)
-            ).all()
-            coverage = protected_area_coverage(names, f"{series_name} {params.title or ''}")
-            if coverage is not None:
-                data["warnings"].append(coverage.to_dict())
-        if version.feature_count == 0:
-            s.rollback()
-            raise InvalidInput(
-                "文件中没有可用的要素：" + _rejection_summary(data),
-                [FieldError("file", "全部要素均被拒绝，见 rejected；"
-                                    "若坐标超出范围，请检查坐标系（crs）。")],
-            )
-        version.meta = {"report": data, "series_title": params.title}
-        audit(s, actor, "layer_version_validated", "layer_version", version.id, {
-            "features_read": data["features_read"], "feature_count": data["feature_count"],
-            "repaired": len(data["repaired"]), "rejected": len(data["rejected"]),
-            "warnings": [w["code"] for w in data["warnings"]],
-        })
-        s.commit()
-        return version_summary(version, current=True), data
+            with services.sessions() as s:
+                _drop_abandoned(s, services.settings.import_timeout_s)
+                existing = _check_series_kind(s, series_name, params.kind)
+                if existing is not None and (busy := importing_version(s, existing.id)):
+                    raise UploadConflict(
+                        f"图层“{series_name}”正在导入另一个文件（第 {busy.version_no} 版，"
+                        f"{busy.uploaded_by} 于 {busy.uploaded_at:%H:%M:%S} 开始），"
+                        "请等它完成后再上传。",
+                        [FieldError("name", "同一图层一次只能导入一个文件。")],
+                    )
+                series = existing or get_or_create_series(s, series_name, params.kind,
+                                                          params.title)
+                version = begin_import(s, series=series, uploaded_by=actor, **provenance)
+                s.commit()
+                return version.id
+        except (IntegrityError, OperationalError) as exc:
+            if isinstance(exc, OperationalError) and "locked" not in str(exc):
+                raise
+            log.info("upload to %s collided (attempt %d): %s", series_name, attempt + 1,
+                     type(exc).__name__)
+            time.sleep(0.05 * (attempt + 1))
+    raise UploadConflict(
+        f"图层“{series_name}”正被同时上传，请稍后再试。",
+        [FieldError("name", "同一图层一次只能导入一个文件。")],
+    )
+
+
+def _drop_abandoned(session: Session, timeout_s: float) -> None:
+    """Imports whose process died (kill -9 of the server) are deleted once past the timeout."""
+    cutoff = now() - timedelta(seconds=timeout_s + 300)
+    for version_id in abandoned_imports(session, cutoff):
+        log.warning("deleting abandoned layer import (version %s)", version_id)
+        discard_import(session, version_id)
+        audit(session, "system:import", "layer_import_abandoned", "layer_version", version_id)
+
+
+def _store_batches(services: Services, version_id: int, batches: Iterable[list[Any]]) -> int:
+    """Append the features, `import_commit_rows` per transaction; returns how many."""
+    step = services.settings.import_commit_rows
+    count = 0
+    for batch in batches:
+        for start in range(0, len(batch), step):
+            chunk = batch[start:start + step]
+            with services.sessions() as s:
+                insert_features(s, version_id, chunk)
+                s.commit()
+            count += len(chunk)
+    return count
+
+
+def _discard(services: Services, version_id: int | None) -> None:
+    if version_id is None:
+        return
+    try:
+        with services.sessions() as s:
+            discard_import(s, version_id)
+            s.commit()
+    except Exception:  # the abandoned-import sweep deletes it later
+        log.exception("could not delete unfinished layer import %s", version_id)
 
 
 def _sha256(path: Path) -> str:
@@ -192,10 +392,15 @@ def _region_outline(session: Session) -> BaseGeometry | None:
 # --- versions ----------------------------------------------------------------------------
 
 
-def get_version(session: Session, version_id: int) -> LayerVersion:
+def get_version(session: Session, version_id: int, *, ready: bool = True) -> LayerVersion:
+    """The version `version_id`; unless `ready=False`, refused (409) while still importing."""
     version = session.get(LayerVersion, version_id)
     if version is None:
         raise LayerNotFound(f"图层版本 {version_id} 不存在。")
+    if ready and version.status == IMPORTING:
+        raise VersionStateConflict(
+            f"图层版本 {version_id} 仍在导入中，导入完成后才能查看要素、比较或启用。"
+        )
     return version
 
 

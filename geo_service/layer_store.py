@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from geo_service.db.models import AuditEntry, LayerFeatureRow, LayerSeries, LayerVersion
@@ -100,26 +100,8 @@ def store_version_batches(
     session.add(version)
     session.flush()
     count = 0
-    postgres = session.get_bind().dialect.name == "postgresql"
     for batch in batches:
-        if not batch:
-            continue
-        if postgres:
-            _copy_features(session, version.id, batch)
-        else:
-            session.execute(
-                insert(LayerFeatureRow),
-                [
-                    {
-                        "version_id": version.id,
-                        "code": f.code,
-                        "name": f.name,
-                        "attributes": dict(f.attributes),
-                        "geom": f.geometry,
-                    }
-                    for f in batch
-                ],
-            )
+        insert_features(session, version.id, batch)
         count += len(batch)
     version.feature_count = count
     audit(
@@ -131,6 +113,111 @@ def store_version_batches(
         {"series": series.name, "version_no": version.version_no, "features": count},
     )
     return version
+
+
+# --- imports committed in short batches ----------------------------------------------------
+# An upload is stored as a version with status "importing", its features appended in short
+# transactions (so a big import never holds SQLite's write lock for long), then turned into a
+# draft in one last transaction. Until then nothing treats it as a version: it cannot be
+# activated, diffed or queried, and a failed or abandoned import is deleted.
+
+IMPORTING = "importing"
+
+
+def begin_import(
+    session: Session, *, series: LayerSeries, uploaded_by: str, **provenance: Any
+) -> LayerVersion:
+    """A new version of `series` in status "importing" (the caller commits at once)."""
+    last = session.scalar(
+        select(func.max(LayerVersion.version_no)).where(LayerVersion.series_id == series.id)
+    )
+    version = LayerVersion(
+        series_id=series.id,
+        version_no=(last or 0) + 1,
+        status=IMPORTING,
+        uploaded_by=uploaded_by,
+        uploaded_at=now(),
+        feature_count=0,
+        meta={},
+        **provenance,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def importing_version(session: Session, series_id: int) -> LayerVersion | None:
+    return session.scalars(
+        select(LayerVersion).where(
+            LayerVersion.series_id == series_id, LayerVersion.status == IMPORTING
+        )
+    ).first()
+
+
+def finish_import(session: Session, version: LayerVersion, count: int,
+                  meta: Mapping[str, Any]) -> None:
+    """The import is complete: the version becomes a draft with its count and report."""
+    version.status = "draft"
+    version.feature_count = count
+    version.meta = dict(meta)
+    audit(
+        session,
+        version.uploaded_by,
+        "layer_version_uploaded",
+        "layer_version",
+        version.id,
+        {"series": version.series.name, "version_no": version.version_no, "features": count},
+    )
+
+
+def discard_import(session: Session, version_id: int) -> None:
+    """Delete an unfinished import's features and version row, and its series when the import
+    created it and nothing else is left in it (the caller commits)."""
+    version = session.get(LayerVersion, version_id)
+    if version is None or version.status != IMPORTING:
+        return
+    series_id = version.series_id
+    session.execute(delete(LayerFeatureRow).where(LayerFeatureRow.version_id == version_id))
+    session.execute(delete(LayerVersion).where(LayerVersion.id == version_id))
+    left = session.scalar(
+        select(func.count()).select_from(LayerVersion).where(LayerVersion.series_id == series_id)
+    )
+    if not left:
+        session.execute(
+            delete(LayerSeries).where(LayerSeries.id == series_id,
+                                      LayerSeries.builtin.is_(False))
+        )
+
+
+def abandoned_imports(session: Session, started_before: datetime) -> list[int]:
+    """Imports whose process died (started before `started_before`, still "importing")."""
+    return list(session.scalars(
+        select(LayerVersion.id).where(
+            LayerVersion.status == IMPORTING, LayerVersion.uploaded_at < started_before
+        )
+    ))
+
+
+def insert_features(session: Session, version_id: int, batch: Sequence[LayerFeature]) -> None:
+    """Append features to a version (PostgreSQL: COPY with hex EWKB; elsewhere: executemany)."""
+    if not batch:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy_features(session, version_id, batch)
+        return
+    session.execute(
+        insert(LayerFeatureRow),
+        [
+            {
+                "version_id": version_id,
+                "code": f.code,
+                "name": f.name,
+                "attributes": dict(f.attributes),
+                "geom": f.geometry,
+            }
+            for f in batch
+        ],
+    )
 
 
 def _copy_features(session: Session, version_id: int, batch: Sequence[LayerFeature]) -> None:

@@ -30,6 +30,32 @@ class Settings(BaseSettings):
         description="How often a server checks the database for layer versions activated by "
         "another process (another worker, `geo-screen layers activate`); 0 turns it off.",
     )
+    # Layer file imports (docs/security.md, "图层文件导入"): every upload is unpacked and read in
+    # a child process under these limits; zips are checked before anything is unpacked.
+    import_cpu_seconds: int = Field(default=300, ge=1, description="CPU seconds per import.")
+    import_memory_mb: int = Field(
+        default=3072, ge=512, description="Address space of the reading process (MB)."
+    )
+    import_disk_mb: int = Field(
+        default=4096, ge=1, description="Largest file the reading process may write (MB)."
+    )
+    import_timeout_s: float = Field(default=900, gt=0, description="Wall clock per import (s).")
+    import_zip_max_mb: int = Field(
+        default=2048, ge=1, description="Total uncompressed size of an uploaded zip/KMZ (MB)."
+    )
+    import_zip_max_members: int = Field(default=1000, ge=1)
+    import_zip_max_ratio: int = Field(
+        default=200, ge=2, description="Largest compression ratio of a zip member over 1 MB."
+    )
+    import_commit_rows: int = Field(
+        default=1000, ge=1,
+        description="Features stored per transaction: short write locks on SQLite.",
+    )
+    import_tmp_dir: Path | None = Field(
+        default=None,
+        description="Where uploads are unpacked (private folder per upload); default: "
+        "<system temp>/geo-screen-imports.",
+    )
     # The rulebook's configurable defaults (RULES.md) live in screening.config; these files
     # override them without a release.
     calendar_dir: Path | None = Field(

@@ -2,29 +2,21 @@
 
 Zipped Shapefile (honouring .prj and .cpg; GBK/GB18030 detected when there is no .cpg, the usual
 case for files from Chinese desktop GIS), GeoPackage (several layers: the caller picks one),
-GeoJSON, KML and KMZ. Nothing here reads features; `layers.importer` does.
+GeoJSON, KML and KMZ, once `layers.upload` has checked and unpacked them. Nothing here reads
+features; `layers.importer` does.
 """
 
 from __future__ import annotations
 
 import struct
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pyogrio
 
 from layers.errors import LayerFileError
+from layers.upload import Prepared, sidecar
 
-FORMATS = ("shapefile", "gpkg", "geojson", "kml", "kmz")
-_SUFFIX_FORMAT = {
-    ".shp": "shapefile",
-    ".gpkg": "gpkg",
-    ".geojson": "geojson",
-    ".json": "geojson",
-    ".kml": "kml",
-    ".kmz": "kmz",
-}
 # Code pages a .cpg may name, as Python codecs (GDAL reads .cpg itself; this is for the report).
 _CPG_CODECS = {
     "936": "gbk",
@@ -37,7 +29,6 @@ _CPG_CODECS = {
     "utf-8": "utf-8",
     "utf8": "utf-8",
 }
-MAX_ZIP_MEMBERS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +46,23 @@ class SourceLayer:
 
 
 def open_source(
-    upload: Path,
-    workdir: Path,
+    prepared: Prepared,
     *,
     layer: str | None = None,
     encoding: str | None = None,
 ) -> SourceLayer:
-    """Unpack `upload` into `workdir` when needed and say what to read.
+    """Say what to read in a prepared (checked, unpacked) layer file.
 
     Raises LayerFileError naming the field to fix (`file`, `layer`, `encoding`).
     """
-    path, fmt = _unpack(upload, workdir)
+    path, fmt, label = prepared.path, prepared.format, prepared.label
     try:
         listed = pyogrio.list_layers(path)
     except Exception as exc:  # GDAL's own message names the broken part
-        raise LayerFileError(f"无法读取图层文件 {upload.name}：{exc}", "file") from exc
+        raise LayerFileError(f"无法读取图层文件 {label}：{gdal_message(exc, path)}",
+                             "file") from exc
     names = tuple(str(row[0]) for row in listed)
-    chosen = _choose_layer(names, layer, path, upload.name)
+    chosen = _choose_layer(names, layer, path, label)
     enc, enc_note = None, None
     if encoding:
         enc, enc_note = _check_codec(encoding), f"按参数 encoding={encoding} 解码属性文字"
@@ -80,7 +71,8 @@ def open_source(
     try:
         info = pyogrio.read_info(path, layer=chosen, encoding=enc)
     except Exception as exc:
-        raise LayerFileError(f"无法读取图层 {chosen}：{exc}", "file") from exc
+        raise LayerFileError(f"无法读取图层 {chosen}：{gdal_message(exc, path)}",
+                             "file") from exc
     crs = info.get("crs")
     crs_wkt = str(crs) if crs else None
     if crs and fmt == "shapefile" and not str(crs).upper().startswith("EPSG:"):
@@ -98,93 +90,12 @@ def open_source(
     )
 
 
-def _unpack(upload: Path, workdir: Path) -> tuple[Path, str]:
-    suffix = upload.suffix.lower()
-    if suffix == ".kmz" or (suffix == ".zip" and _is_kmz(upload)):
-        return _extract_kml(upload, workdir), "kmz"
-    if suffix == ".zip":
-        return _extract_zip(upload, workdir)
-    if suffix in _SUFFIX_FORMAT and suffix != ".shp":
-        return upload, _SUFFIX_FORMAT[suffix]
-    if suffix == ".shp":
-        raise LayerFileError(
-            "Shapefile 需打包为 zip 上传（至少包含 .shp、.shx、.dbf，建议附 .prj 和 .cpg）。",
-            "file",
-        )
-    raise LayerFileError(
-        f"不支持的文件类型“{upload.suffix or upload.name}”：请上传 zip 打包的 Shapefile、"
-        "GeoPackage (.gpkg)、GeoJSON (.geojson/.json)、KML 或 KMZ。",
-        "file",
-    )
-
-
-def _safe_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    members = [m for m in zf.infolist() if not m.is_dir()]
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise LayerFileError(f"压缩包内文件过多（{len(members)} 个）。", "file")
-    for m in members:
-        p = PurePosixPath(m.filename.replace("\\", "/"))
-        if p.is_absolute() or ".." in p.parts:
-            raise LayerFileError(f"压缩包内路径不安全：{m.filename}", "file")
-    return [m for m in members if not PurePosixPath(m.filename).name.startswith("._")]
-
-
-def _open_zip(upload: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(upload)
-    except zipfile.BadZipFile as exc:
-        raise LayerFileError(f"{upload.name} 不是有效的 zip/kmz 压缩包。", "file") from exc
-
-
-def _is_kmz(upload: Path) -> bool:
-    with _open_zip(upload) as zf:
-        names = [m.filename.lower() for m in zf.infolist()]
-    return any(n.endswith(".kml") for n in names) and not any(
-        n.endswith((".shp", ".gpkg", ".geojson", ".json")) for n in names
-    )
-
-
-def _extract_kml(upload: Path, workdir: Path) -> Path:
-    with _open_zip(upload) as zf:
-        kmls = [m for m in _safe_members(zf) if m.filename.lower().endswith(".kml")]
-        if not kmls:
-            raise LayerFileError("KMZ 中没有 .kml 文件。", "file")
-        # doc.kml is the root document by convention; otherwise the first one.
-        root = next((m for m in kmls if PurePosixPath(m.filename).name == "doc.kml"), kmls[0])
-        target = workdir / "kmz"
-        target.mkdir(parents=True, exist_ok=True)
-        zf.extract(root, target)
-    return target / root.filename
-
-
-def _extract_zip(upload: Path, workdir: Path) -> tuple[Path, str]:
-    target = workdir / "zip"
-    target.mkdir(parents=True, exist_ok=True)
-    with _open_zip(upload) as zf:
-        members = _safe_members(zf)
-        zf.extractall(target, members)
-    found = sorted(
-        p for p in target.rglob("*") if p.suffix.lower() in _SUFFIX_FORMAT and p.is_file()
-    )
-    shps = [p for p in found if p.suffix.lower() == ".shp"]
-    for shp in shps:
-        if _sidecar(shp, ".dbf") is None or _sidecar(shp, ".shx") is None:
-            raise LayerFileError(
-                f"压缩包缺少 {shp.stem}.dbf 或 {shp.stem}.shx："
-                "Shapefile 至少需要 .shp、.shx、.dbf。",
-                "file",
-            )
-    if len(shps) > 1 and len({p.parent for p in shps}) == 1:
-        # Several Shapefiles side by side: GDAL opens the folder, each file a layer.
-        return shps[0].parent, "shapefile"
-    if shps:
-        return shps[0], "shapefile"
-    others = [p for p in found if p.suffix.lower() != ".shp"]
-    if not others:
-        raise LayerFileError(
-            "压缩包中没有可识别的图层文件（.shp、.gpkg、.geojson、.kml）。", "file"
-        )
-    return others[0], _SUFFIX_FORMAT[others[0].suffix.lower()]
+def gdal_message(exc: BaseException, path: Path) -> str:
+    """GDAL's message without the server's paths in it."""
+    text = str(exc)
+    for p in sorted({str(path), str(path.parent)}, key=len, reverse=True):
+        text = text.replace(p, "…")
+    return text
 
 
 def _choose_layer(names: tuple[str, ...], wanted: str | None, path: Path, label: str) -> str:
@@ -221,13 +132,6 @@ def _check_codec(encoding: str) -> str:
     return codec.upper()
 
 
-def _sidecar(shp: Path, ext: str) -> Path | None:
-    for cand in (shp.with_suffix(ext), shp.with_suffix(ext.upper())):
-        if cand.exists():
-            return cand
-    return None
-
-
 def _shapefile_path(path: Path, layer: str) -> Path:
     return path if path.is_file() else path / f"{layer}.shp"
 
@@ -235,11 +139,11 @@ def _shapefile_path(path: Path, layer: str) -> Path:
 def _shapefile_encoding(path: Path, layer: str) -> tuple[str | None, str | None]:
     """The encoding of a Shapefile's attribute text: the .cpg if present, else detected."""
     shp = _shapefile_path(path, layer)
-    cpg = _sidecar(shp, ".cpg")
+    cpg = sidecar(shp, ".cpg")
     if cpg is not None:
         text = cpg.read_text("ascii", errors="ignore").strip()
         return None, f"按 .cpg 文件（{text}）解码属性文字"
-    dbf = _sidecar(shp, ".dbf")
+    dbf = sidecar(shp, ".dbf")
     if dbf is None:
         return None, None
     codec = detect_dbf_encoding(dbf)
@@ -296,7 +200,7 @@ def _crs_wkt(path: Path, layer: str) -> str | None:
     """A Shapefile's .prj text (pyogrio's read_info gives 'EPSG:n' when GDAL can identify it)."""
     if path.is_file() and path.suffix.lower() != ".shp":
         return None
-    prj = _sidecar(_shapefile_path(path, layer), ".prj")
+    prj = sidecar(_shapefile_path(path, layer), ".prj")
     if prj is None:
         return None
     return prj.read_text("utf-8", errors="replace").strip() or None

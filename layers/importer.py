@@ -24,10 +24,12 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from layers import LAYER_KINDS
+from layers.archive import ZipLimits
 from layers.errors import LayerFileError
-from layers.formats import SourceLayer, open_source
+from layers.formats import SourceLayer, gdal_message, open_source
 from layers.model import LayerFeature
 from layers.source_crs import SourceCRS, resolve
+from layers.upload import Prepared, prepare
 from layers.validation import (
     CODE_REQUIRED_KINDS,
     BatchValidator,
@@ -104,12 +106,17 @@ class LayerImport:
         self._kept_codes: list[str | None] = []
 
     @classmethod
-    def open(cls, upload: Path, workdir: Path, options: ImportOptions) -> LayerImport:
-        if options.kind not in LAYER_KINDS:
-            raise LayerFileError(
-                f"未知的图层类别“{options.kind}”；可用：{'、'.join(LAYER_KINDS)}。", "kind"
-            )
-        source = open_source(upload, workdir, layer=options.layer, encoding=options.encoding)
+    def open(cls, upload: Path, workdir: Path, options: ImportOptions,
+             zip_limits: ZipLimits | None = None) -> LayerImport:
+        """Check and unpack `upload` into `workdir`, then open it (in this process: for trusted
+        files and tests; the service reads uploads through `layers.sandbox`)."""
+        check_kind(options.kind)
+        return cls.open_prepared(prepare(upload, workdir, zip_limits), options)
+
+    @classmethod
+    def open_prepared(cls, prepared: Prepared, options: ImportOptions) -> LayerImport:
+        check_kind(options.kind)
+        source = open_source(prepared, layer=options.layer, encoding=options.encoding)
         crs = resolve(source.crs_wkt, options.crs)
         meta = pyogrio.read_info(source.path, layer=source.layer, encoding=source.encoding)
         return cls(source, options, crs, [str(f) for f in meta["fields"]])
@@ -135,7 +142,8 @@ class LayerImport:
                 )
             except _GDAL_ERRORS as exc:
                 raise LayerFileError(
-                    f"读取第 {start} 个要素之后的数据时出错（文件可能已损坏）：{exc}", "file"
+                    f"读取第 {start} 个要素之后的数据时出错（文件可能已损坏）："
+                    f"{gdal_message(exc, self.source.path)}", "file"
                 ) from exc
             n = len(wkb)
             if n == 0:
@@ -188,6 +196,11 @@ class LayerImport:
             else:
                 add_tiling_warnings(self.report, tiling)
         return self.report
+
+
+def check_kind(kind: str) -> None:
+    if kind not in LAYER_KINDS:
+        raise LayerFileError(f"未知的图层类别“{kind}”；可用：{'、'.join(LAYER_KINDS)}。", "kind")
 
 
 def read_layer(

@@ -4,12 +4,13 @@ features, diff, and the re-screen impact of a version."""
 from __future__ import annotations
 
 import shutil
-import tempfile
+from collections.abc import Callable
 from datetime import date
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+import anyio.from_thread
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from geo_service import layer_admin
@@ -32,9 +33,13 @@ MAX_FEATURES_LIMIT = 10_000
         "kind，name（图层名，默认同 kind），"
         "crs（文件无坐标系时必填；GCJ02/BD09 用于描自网络地图的图层），"
         "encoding、code_field、name_field、layer（多图层文件中的图层名）、effective_from。"
+        "文件在受限的子进程中读取（只用与扩展名和内容相符的一种 GDAL 驱动，不联网）；"
+        "内容与扩展名不符、引用其他文件或网址：422；超过解压大小等上限：413；"
+        "同一图层正在导入另一个文件：409。"
     ),
 )
 def upload(
+    request: Request,
     services: ServicesDep,
     principal: Analyst,
     file: Annotated[UploadFile, File(description="图层文件")],
@@ -49,10 +54,12 @@ def upload(
     title: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
     filename = _safe_filename(file.filename)
-    with tempfile.TemporaryDirectory(prefix="geo-screen-upload-") as tmp:
-        path = Path(tmp) / filename
+    with layer_admin.import_workdir(services.settings) as tmp:
+        path = tmp / "upload" / filename
+        path.parent.mkdir()
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, length=1 << 20)
+        file.file.close()
         if path.stat().st_size == 0:
             raise InvalidInput("上传的文件为空。", [FieldError("file", "请选择非空的图层文件。")])
         summary, report = layer_admin.upload_layer(
@@ -62,9 +69,21 @@ def upload(
                 code_field=_blank(code_field), name_field=_blank(name_field),
                 layer=_blank(layer), effective_from=effective_from, title=_blank(title),
             ),
-            principal.actor, filename=filename,
+            principal.actor, filename=filename, cancel=_disconnected(request), workdir=tmp,
         )
     return {**summary, "report": report}
+
+
+def _disconnected(request: Request) -> Callable[[], bool]:
+    """For the import running in this worker thread: has the client gone away?"""
+
+    def check() -> bool:
+        try:
+            return bool(anyio.from_thread.run(request.is_disconnected))
+        except RuntimeError:  # not called from a worker thread of the event loop
+            return False
+
+    return check
 
 
 def _safe_filename(name: str | None) -> str:
@@ -85,7 +104,7 @@ def list_layers(services: ServicesDep, session: SessionDep, _: Reader) -> dict[s
 
 @router.get("/layers/versions/{version_id}", summary="一个版本的详情与校验报告")
 def get_version(version_id: DbIdPath, session: SessionDep, _: Reader) -> dict[str, Any]:
-    version = layer_admin.get_version(session, version_id)
+    version = layer_admin.get_version(session, version_id, ready=False)
     return {**layer_admin.version_summary(version, current=True),
             "report": (version.meta or {}).get("report")}
 

@@ -56,7 +56,7 @@ class DisplayIndex:
                 self._cache.move_to_end(version_id)
                 return hit
         row = session.get(LayerVersion, version_id)
-        if row is None:
+        if row is None or row.status == "importing":  # an unfinished upload is no version yet
             return None
         data = version_data(session, row)
         indexed = _Indexed(data, STRtree([f.geometry for f in data.features]))
