@@ -27,17 +27,30 @@ def audit(
     entity_id: object = None,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Append to the audit log (R9). The caller commits with the change it records."""
+    """Append to the audit log (R9), chained to the row before it (geo_service.audit_chain).
+
+    Takes the chain's append lock (held until the caller's commit, which records the change
+    together with its entry), so concurrent writers append one after the other.
+    """
+    from geo_service.audit_chain import chain_hash, lock_chain_head, stored_detail
+
+    prev_hash = lock_chain_head(session)
+    at = now()
+    ref = None if entity_id is None else str(entity_id)
+    stored = stored_detail(detail)
     session.add(
         AuditEntry(
-            at=now(),
+            at=at,
             actor=actor,
             action=action,
             entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            detail=dict(detail or {}),
+            entity_id=ref,
+            detail=stored,
+            prev_hash=prev_hash,
+            row_hash=chain_hash(prev_hash, at, actor, action, entity, ref, stored),
         )
     )
+    session.flush()  # the next entry of this transaction chains to this one
 
 
 def get_or_create_series(

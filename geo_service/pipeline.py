@@ -256,6 +256,39 @@ def established_damage_dates(
     return dict(out)
 
 
+HISTORY_UNAVAILABLE = (
+    "数据库暂时无法访问，未能查询该赔偿义务人已认定的生态环境损害（第十五条第五款第（二）项，"
+    "两年内再次造成损害的不适用显著轻微情形）；显著轻微等结论须待数据库恢复后重新筛查核实。"
+)
+
+
+def damage_dates_if_reachable(
+    services: Services, obligor_ids: Collection[str], exclude_lead_id: int | None = None
+) -> dict[str, list[date]] | None:
+    """`established_damage_dates` in a session of its own; None when the database is down
+    (stateless screening still answers, flagged by `flag_history_unavailable`)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from geo_service.errors import database_unavailable
+
+    try:
+        with services.sessions() as session:
+            return established_damage_dates(session, obligor_ids, exclude_lead_id=exclude_lead_id)
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        return None
+
+
+def flag_history_unavailable(outcome: ScreenOutcome) -> None:
+    """Never a silent answer: say the two-year history was not checked, and ask to verify."""
+    outcome.decision["warnings"] = [
+        *outcome.decision.get("warnings", []),
+        {"code": "obligor_history_unavailable", "message": HISTORY_UNAVAILABLE},
+    ]
+    outcome.decision["needs_verification"] = True
+
+
 def _decide(services: Services, facts: LeadFacts, spatial: SpatialFacts) -> dict[str, Any]:
     from screening import decide
 
@@ -321,14 +354,18 @@ def screen(
         result = engine.overlay(located.geometry, **_search_radii(services, [located]))
     prior = list(extra_prior_dates)
     obligor_id = request.obligor.id if request.obligor else None
+    history_missing = False
     if obligor_id:
         if session is None:
-            with services.sessions() as own:
-                found = established_damage_dates(own, [obligor_id], exclude_lead_id=exclude_lead_id)
+            found = damage_dates_if_reachable(services, [obligor_id], exclude_lead_id)
+            history_missing = found is None
         else:
             found = established_damage_dates(session, [obligor_id], exclude_lead_id=exclude_lead_id)
-        prior.extend(found.get(obligor_id, ()))
-    return _finish(services, request, located, result, engine, prior)
+        prior.extend((found or {}).get(obligor_id, ()))
+    outcome = _finish(services, request, located, result, engine, prior)
+    if history_missing:
+        flag_history_unavailable(outcome)
+    return outcome
 
 
 _PENDING = DomainError("not screened")  # placeholder; every slot is replaced below
@@ -370,11 +407,12 @@ def screen_many(
             strict=True,
         )
     )
+    max_extent = services.settings.batch_max_item_extent_deg2
     for i, item in enumerate(requests):
         if isinstance(item, DomainError):
             continue
         try:
-            located[i] = locate(item, services, parsed.get(i))
+            located[i] = too_wide_for_batch(locate(item, services, parsed.get(i)), max_extent)
         except DomainError as exc:
             out[i] = exc
     with_geometry = [i for i, loc in located.items() if loc.geometry is not None]
@@ -390,15 +428,35 @@ def screen_many(
         for i, r in enumerate(requests)
         if i in located and isinstance(r, ScreenRequest) and r.obligor and r.obligor.id
     }
-    prior: dict[str, list[date]] = {}
+    prior: dict[str, list[date]] | None = {}
     if obligors:
-        with services.sessions() as session:
-            prior = established_damage_dates(session, obligors)
+        prior = damage_dates_if_reachable(services, obligors)
     for i, loc in located.items():
         request = requests[i]
         assert isinstance(request, ScreenRequest)
         obligor_id = request.obligor.id if request.obligor else None
-        out[i] = _finish(
-            services, request, loc, results.get(i), engine, prior.get(obligor_id or "", ())
+        outcome = _finish(
+            services, request, loc, results.get(i), engine, (prior or {}).get(obligor_id or "", ())
         )
+        if prior is None and obligor_id:
+            flag_history_unavailable(outcome)
+        out[i] = outcome
     return out
+
+
+def too_wide_for_batch(located: Located, max_extent_deg2: float) -> Located:
+    """Batch cost budget per item: a damage area whose bounding box spans more than
+    `max_extent_deg2` square degrees (GEO_SCREEN_BATCH_MAX_ITEM_EXTENT_DEG2) would be overlaid
+    with every boundary of the region; refused in its slot before any overlay work."""
+    if located.geometry is None:
+        return located
+    minx, miny, maxx, maxy = located.geometry.bounds
+    extent = (maxx - minx) * (maxy - miny)
+    if extent > max_extent_deg2:
+        message = (
+            f"损害范围的外包矩形约 {extent:,.0f} 平方度，超过批量筛查的单项上限 "
+            f"{max_extent_deg2:,.0f} 平方度（设置项 GEO_SCREEN_BATCH_MAX_ITEM_EXTENT_DEG2）；"
+            "请核对坐标，或将该项单独提交 POST /api/v1/screen。"
+        )
+        raise InvalidGeometry(message, [FieldError("location.geometry", message)])
+    return located

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo_service.db.engine import make_engine, make_sessionmaker
+from geo_service.db.engine import DatabaseLimits, make_engine, make_sessionmaker
 from geo_service.settings import Settings
 from layers.overlay import OverlayEngine
 from screening.calendar import WorkCalendar
@@ -36,11 +36,11 @@ class Services:
     @classmethod
     def open(cls, settings: Settings) -> Services:
         """Connect, migrate, load built-in layers if missing, and index the active layers."""
-        from geo_service.db.migrate import upgrade
         from geo_service.layer_store import ensure_builtin_layers, load_active_versions
 
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
+        limits = DatabaseLimits.from_settings(settings)
+        migrate_schema(settings, limits)
+        engine = make_engine(settings.database_url, limits)
         sessions = make_sessionmaker(engine)
         with sessions() as session:
             if settings.load_builtin_layers:
@@ -86,6 +86,29 @@ class Services:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def migrate_schema(settings: Settings, limits: DatabaseLimits | None = None) -> None:
+    """Bring the schema to head. With GEO_SCREEN_DATABASE_OWNER_URL (PostgreSQL), the owner role
+    migrates and then grants the serving role its rights (geo_service.db.migrate.grant_app_role);
+    otherwise the serving role's own URL is used."""
+    from sqlalchemy.engine import make_url
+
+    from geo_service.db.migrate import grant_app_role, upgrade
+
+    owner_url = settings.database_owner_url
+    # A migration may rewrite big tables: no statement time limit for it.
+    limits = replace(limits or DatabaseLimits(), statement_timeout_ms=0)
+    engine = make_engine(owner_url or settings.database_url, limits)
+    try:
+        upgrade(engine)
+        if owner_url and settings.is_postgres:
+            app_role = make_url(settings.database_url).username
+            owner_role = make_url(owner_url).username
+            if app_role and app_role != owner_role:
+                grant_app_role(engine, app_role)
+    finally:
+        engine.dispose()
 
 
 def load_rulebook(path: Path | None) -> RulebookConfig:
