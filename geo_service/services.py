@@ -6,19 +6,26 @@ Built by the app factory's lifespan (or by the CLI) and kept on `app.state.servi
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo_service.db.engine import DatabaseLimits, make_engine, make_sessionmaker
+from geo_service.errors import database_unavailable
 from geo_service.settings import Settings
+from geo_service.token_cache import RecentPrincipals
 from layers.overlay import OverlayEngine
 from screening.calendar import WorkCalendar
 from screening.config import RulebookConfig, RulebookConfigError
+
+log = logging.getLogger("geo_service")
 
 
 @dataclass
@@ -30,6 +37,10 @@ class Services:
     # The rulebook's configuration and the working-day calendar, built once per process.
     rules: RulebookConfig = field(default_factory=RulebookConfig)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    # Callers verified recently, for stateless screening during a database outage.
+    recent_principals: RecentPrincipals[Any] = field(
+        default_factory=lambda: RecentPrincipals(300.0), repr=False
+    )
     _synced_at: float = field(default=0.0, repr=False)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -54,6 +65,7 @@ class Services:
             rules=load_rulebook(settings.rules_file),
             calendar=WorkCalendar.load(settings.calendar_dir),
             _synced_at=time.monotonic(),  # the engine was just loaded from the database
+            recent_principals=RecentPrincipals(settings.db_outage_auth_grace_s),
         )
 
     def sync_layers(self, *, force: bool = False) -> bool:
@@ -81,6 +93,12 @@ class Services:
             for name in set(current) - set(active):
                 self.overlay.deactivate(name)
             return bool(changed) or bool(set(current) - set(active))
+        except SQLAlchemyError as exc:
+            if not database_unavailable(exc):
+                raise
+            # Database down: keep screening on the layers already loaded; retry next interval.
+            log.warning("layer sync skipped: database unavailable (%s)", exc.__class__.__name__)
+            return False
         finally:
             self._sync_lock.release()
 

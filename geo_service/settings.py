@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     retry_after_s: int = Field(
         default=5, ge=1, description="Retry-After sent with 503 when the database is unavailable."
     )
+    db_outage_auth_grace_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="While the database is unreachable, a token verified within this many "
+        "seconds may still screen (stateless); 0 = none.",
+    )
     database_owner_url: str | None = Field(
         default=None,
         description="PostgreSQL: URL of the role that owns the tables (runs migrations in "
