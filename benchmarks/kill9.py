@@ -274,7 +274,7 @@ def run_round(database_url: str, token: str, workdir: Path, rng: random.Random) 
         ]
         for t in threads:
             t.start()
-        time.sleep(rng.uniform(0.3, 3.0))
+        time.sleep(rng.uniform(0.5, 6.0))
         os.kill(proc.pid, signal.SIGKILL)  # the server this round started, by its pid
         proc.wait()
         stop.set()
