@@ -268,6 +268,13 @@ def run_round(database_url: str, token: str, workdir: Path, rng: random.Random) 
     acked = Acked()
     stop = threading.Event()
     with server(database_url, workdir) as (proc, base):
+        # Warm up (the first screening builds lazy indexes), so the round's writes are quick.
+        httpx.post(
+            f"{base}/api/v1/screen",
+            json={"location": {"geometry": {"type": "Point", "coordinates": [111.7, 40.8]}}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=300,
+        )
         threads = [
             threading.Thread(target=writer, args=(base, token, acked, stop, rng.random()))
             for _ in range(4)

@@ -94,6 +94,15 @@ class ServiceUnavailable(DomainError):
 # 53 insufficient resources, 55P03 lock not available, 57 operator intervention (incl. 57014
 # statement timeout, 57P01 terminated), 28 invalid authorization (role disabled).
 _UNAVAILABLE_SQLSTATES = ("08", "3D000", "42501", "53", "55P03", "57", "28")
+# SQLite's OperationalError also covers mistakes in SQL; only these mean "busy or unreachable".
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open",
+    "disk i/o error",
+    "readonly database",
+    "database or disk is full",
+)
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -102,8 +111,13 @@ def database_unavailable(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, sa_exc.DBAPIError):
         return False
+    if type(exc.orig).__module__ == "sqlite3":
+        message = str(exc.orig).lower()
+        return isinstance(exc, sa_exc.OperationalError) and any(
+            m in message for m in _SQLITE_UNAVAILABLE
+        )
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-        return True  # SQLite "database is locked"/"unable to open", PG connection trouble
+        return True  # PostgreSQL: connection refused/lost, timeouts, database gone
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
     return any(sqlstate.startswith(code) for code in _UNAVAILABLE_SQLSTATES)
 

@@ -8,6 +8,7 @@ DISABLE TRIGGER and DROP TRIGGER on audit_log fail, and a row the owner changes 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,8 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from support import PG_ADMIN_URL, make_settings, throwaway_database
@@ -26,6 +28,8 @@ from support import PG_ADMIN_URL, make_settings, throwaway_database
 from geo_service.app import create_app
 from geo_service.audit_chain import verify_chain
 from geo_service.auth import create_token
+from geo_service.db.engine import make_engine, make_sessionmaker
+from geo_service.db.migrate import alembic_config, upgrade
 from geo_service.db.models import AuditEntry
 from geo_service.layer_store import audit
 from geo_service.services import Services
@@ -231,3 +235,35 @@ def test_postgis_app_role_cannot_rewrite_the_audit_log(roles: tuple[str, str]) -
             assert f"id={victim}" in broken.stderr
         finally:
             services.close()
+
+
+def test_0004_chains_rows_written_before_it(backend: str, tmp_path: Path) -> None:
+    def migrate_and_check(engine: Engine) -> None:
+        command.upgrade(alembic_config(engine), "0002")
+        with engine.begin() as conn:
+            for i in range(3):
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) "
+                        "VALUES (:at, 'old', 'legacy', 'lead', :i, :d)"
+                    ),
+                    {"at": f"2026-01-0{i + 1} 08:00:00+00", "i": str(i), "d": json.dumps({"n": i})},
+                )
+        upgrade(engine)
+        with make_sessionmaker(engine)() as session:
+            audit(session, "new", "after_upgrade", "lead", 9)
+            session.commit()
+            report = verify_chain(session)
+        assert report.intact and report.rows == 4, report
+        with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
+            conn.execute(text("UPDATE audit_log SET actor = 'x'"))
+
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+        migrate_and_check(engine)
+        engine.dispose()
+        return
+    with throwaway_database(prefix="geo_screen_test_migrate") as url:
+        engine = make_engine(url)
+        migrate_and_check(engine)
+        engine.dispose()
