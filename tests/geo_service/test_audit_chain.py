@@ -233,6 +233,20 @@ def test_postgis_app_role_cannot_rewrite_the_audit_log(roles: tuple[str, str]) -
             broken = audit_verify(app_url)
             assert broken.returncode == 1
             assert f"id={victim}" in broken.stderr
+
+            # Rights revoked from the serving role: 503 with Retry-After, not 500.
+            owner_engine = create_engine(owner_url)
+            with owner_engine.begin() as conn:
+                conn.execute(text(f'REVOKE INSERT ON lead FROM "{app}"'))
+            owner_engine.dispose()
+            with TestClient(create_app(services=services)) as client:
+                r = client.post(
+                    "/api/v1/leads",
+                    json={"location": {"admin_name": "阿左旗"}, "title": "无权写入"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            assert r.status_code == 503, r.text
+            assert r.headers["retry-after"]
         finally:
             services.close()
 
