@@ -84,7 +84,10 @@ class Settings(BaseSettings):
         "runs out are answered as 503 problems in their slots.",
     )
     db_statement_timeout_ms: int = Field(
-        default=15_000, ge=0, description="PostgreSQL statement_timeout (0 = none)."
+        default=60_000,
+        ge=0,
+        description="PostgreSQL statement_timeout (0 = none); long enough to load a 500k-feature "
+        "layer version, short enough that a runaway query ends.",
     )
     db_lock_timeout_ms: int = Field(
         default=5_000, ge=0, description="PostgreSQL lock_timeout (0 = none)."
@@ -113,6 +116,14 @@ class Settings(BaseSettings):
         "`geo-screen init`); the service's own database_url role then gets only the rights it "
         "needs, and INSERT/SELECT only on audit_log. Unset: database_url is used for both.",
     )
+
+    @field_validator("database_owner_url")
+    @classmethod
+    def _owner_is_postgres(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("postgresql"):
+            raise ValueError("database_owner_url is for PostgreSQL: postgresql+psycopg://owner@…")
+        return v
+
     # --- end of size, cost and database-fault limits -----------------------------------------
 
     @field_validator("database_url")

@@ -24,7 +24,7 @@ SQLITE_FILE_MODE = 0o600
 class DatabaseLimits:
     """Timeouts (settings GEO_SCREEN_DB_* and GEO_SCREEN_SQLITE_BUSY_TIMEOUT_MS)."""
 
-    statement_timeout_ms: int = 15_000
+    statement_timeout_ms: int = 60_000
     lock_timeout_ms: int = 5_000
     pool_timeout_s: float = 10.0
     connect_timeout_s: int = 5
