@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from geo_service.deps import ServicesDep
 from geo_service.errors import ServiceUnavailable
+from geo_service.services import Services
 
 router = APIRouter()
 
 
 @router.get("/health", summary="存活检查：服务进程在运行，及已加载的图层（不访问数据库）")
-def health(services: ServicesDep) -> dict[str, Any]:
+def health(request: Request) -> dict[str, Any]:
+    # Not ServicesDep: that follows layer activations through the database, and liveness must
+    # answer at once whatever the database does.
+    services: Services = request.app.state.services
     return {
         "status": "ok",
         "backend": "postgis" if services.settings.is_postgres else "sqlite",
