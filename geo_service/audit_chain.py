@@ -5,6 +5,11 @@ the first row's `prev_hash` is 64 zeros. Changing, removing or inserting a row a
 the end breaks the chain at that row, which `geo-screen audit verify` names. Appends are
 serialized (PostgreSQL: a transaction-scoped advisory lock; SQLite: the database write lock,
 taken before the chain head is read) so concurrent writers never fork the chain.
+
+Sessions from `geo_service.db.engine.make_sessionmaker` chain their entries at commit
+(`chain_at_commit`): the transaction's other changes are flushed first, then the chain lock is
+taken and only audit rows are inserted under it, so the lock is held for an instant and never
+while waiting for another lock (no deadlocks with row locks taken in a different order).
 """
 
 from __future__ import annotations
@@ -70,6 +75,51 @@ def lock_chain_head(session: Session) -> str:
         text("SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
     ).scalar_one_or_none()
     return head or GENESIS
+
+
+PENDING_KEY = "audit_pending"
+AT_COMMIT_KEY = "audit_chain_at_commit"
+
+
+def append_entries(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Chain and insert audit entries (dicts of AuditEntry fields without the hashes)."""
+    from geo_service.db.models import AuditEntry
+
+    if not entries:
+        return
+    prev_hash = lock_chain_head(session)
+    rows = []
+    for entry in entries:
+        digest = chain_hash(
+            prev_hash,
+            entry["at"],
+            entry["actor"],
+            entry["action"],
+            entry["entity"],
+            entry["entity_id"],
+            entry["detail"],
+        )
+        rows.append(AuditEntry(**entry, prev_hash=prev_hash, row_hash=digest))
+        prev_hash = digest
+    session.add_all(rows)
+    session.flush()
+
+
+def chain_at_commit(maker: Any) -> None:
+    """Make sessions of `maker` (a sessionmaker) collect audit entries and chain them at commit."""
+    from sqlalchemy import event
+
+    @event.listens_for(maker, "before_commit")
+    def _append(session: Session) -> None:
+        pending = session.info.pop(PENDING_KEY, None)
+        if pending:
+            session.flush()  # every other change first, taking its row locks
+            append_entries(session, pending)
+
+    @event.listens_for(maker, "after_soft_rollback")
+    def _discard(session: Session, previous_transaction: Any) -> None:
+        if previous_transaction.parent is None:  # the outermost transaction: nothing happened
+            session.info.pop(PENDING_KEY, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from geo_service.db.models import AuditEntry, LayerFeatureRow, LayerSeries, LayerVersion
+from geo_service.db.models import LayerFeatureRow, LayerSeries, LayerVersion
 from layers.model import LayerFeature, LayerVersionData
 
 SYSTEM_ACTOR = "system:builtin"
@@ -27,30 +27,28 @@ def audit(
     entity_id: object = None,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Append to the audit log (R9), chained to the row before it (geo_service.audit_chain).
+    """Append to the audit log (R9), hash-chained (geo_service.audit_chain). The caller commits
+    with the change it records; the entry is written in that same commit.
 
-    Takes the chain's append lock (held until the caller's commit, which records the change
-    together with its entry), so concurrent writers append one after the other.
+    Sessions of the service's sessionmaker chain their entries at commit (the chain lock held
+    only for the insert); any other session chains the entry now, holding the lock until its
+    commit.
     """
-    from geo_service.audit_chain import chain_hash, lock_chain_head, stored_detail
+    from geo_service.audit_chain import AT_COMMIT_KEY, PENDING_KEY, append_entries, stored_detail
 
-    prev_hash = lock_chain_head(session)
-    at = now()
-    ref = None if entity_id is None else str(entity_id)
-    stored = stored_detail(detail)
-    session.add(
-        AuditEntry(
-            at=at,
-            actor=actor,
-            action=action,
-            entity=entity,
-            entity_id=ref,
-            detail=stored,
-            prev_hash=prev_hash,
-            row_hash=chain_hash(prev_hash, at, actor, action, entity, ref, stored),
-        )
-    )
-    session.flush()  # the next entry of this transaction chains to this one
+    entry = {
+        "at": now(),
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "detail": stored_detail(detail),
+    }
+    if session.info.get(AT_COMMIT_KEY):
+        session.connection()  # begin the transaction, so its rollback discards the entry
+        session.info.setdefault(PENDING_KEY, []).append(entry)
+    else:
+        append_entries(session, [entry])
 
 
 def get_or_create_series(

@@ -97,4 +97,9 @@ def private_sqlite_files(path: Path) -> None:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that write their audit entries, hash-chained, at commit."""
+    from geo_service.audit_chain import AT_COMMIT_KEY, chain_at_commit
+
+    maker = sessionmaker(engine, expire_on_commit=False, info={AT_COMMIT_KEY: True})
+    chain_at_commit(maker)
+    return maker

@@ -73,6 +73,75 @@ def test_concurrent_writers_keep_one_valid_chain(services: Services) -> None:
     assert report.rows >= (before or 0) + 40
 
 
+def test_chain_lock_never_deadlocks_with_row_locks(services: Services) -> None:
+    """One writer audits and then waits for a lead row the other holds while auditing: the
+    chain lock is taken only at commit, so both finish (no deadlock, no 500)."""
+    with services.sessions() as session:
+        lead_id = session.execute(
+            text(
+                "INSERT INTO lead (created_at, created_by, status, is_major, minor_override,"
+                " request) VALUES (:t, 'test', 'received', false, false, '{}') RETURNING id"
+            ),
+            {"t": "2026-01-01 00:00:00+00"},
+        ).scalar_one()
+        session.commit()
+    holding, waiter_audited = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def holder() -> None:
+        try:
+            with services.sessions() as session:
+                session.execute(
+                    text("UPDATE lead SET title = 'held' WHERE id = :i"), {"i": lead_id}
+                )
+                holding.set()
+                waiter_audited.wait(5)  # the other writer has audited and waits for our row
+                audit(session, "test:holder", "lead_touched", "lead", lead_id)
+                session.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+            holding.set()
+
+    def waiter() -> None:
+        try:
+            holding.wait(10)
+            with services.sessions() as session:
+                audit(session, "test:waiter", "lead_touched", "lead", lead_id)
+                waiter_audited.set()
+                session.execute(
+                    text("UPDATE lead SET title = 'waited' WHERE id = :i"), {"i": lead_id}
+                )
+                session.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+            waiter_audited.set()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=waiter)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    with services.sessions() as session:
+        assert verify_chain(session).intact
+        actors = session.scalars(
+            select(AuditEntry.actor).where(
+                AuditEntry.entity == "lead", AuditEntry.entity_id == str(lead_id)
+            )
+        ).all()
+    assert sorted(actors) == ["test:holder", "test:waiter"]
+
+
+def test_rolled_back_entries_are_not_written(services: Services) -> None:
+    marker = uuid.uuid4().hex
+    with services.sessions() as session:
+        audit(session, "test:rollback", "never", "test", marker)
+        session.rollback()
+        session.commit()
+        found = session.scalars(select(AuditEntry).where(AuditEntry.entity_id == marker)).all()
+    assert found == []
+
+
 @pytest.fixture
 def sqlite_service(tmp_path: Path) -> Iterator[Services]:
     services = Services.open(
