@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from geo_service.errors import install_error_handlers
+from geo_service.limits import BodySizeLimit
 from geo_service.services import Services
 from geo_service.settings import Settings
 
@@ -43,4 +44,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from geo_service.routes import include_routes
 
     include_routes(app)
+    # Added last, so it is the outermost of the application's middleware: a body over the cap
+    # is refused before any other middleware, authentication or parsing sees it.
+    app.add_middleware(
+        BodySizeLimit,
+        max_json_bytes=settings.max_json_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     return app

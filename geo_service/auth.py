@@ -11,11 +11,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from geo_service.db.models import ApiToken
 from geo_service.deps import ServicesDep
-from geo_service.errors import Forbidden, Unauthorized
+from geo_service.errors import Forbidden, Unauthorized, database_unavailable
 from geo_service.layer_store import audit, now
 
 ROLES = ("viewer", "screener", "analyst", "system", "admin")
@@ -103,8 +104,21 @@ def current_principal(request: Request, services: ServicesDep) -> Principal | No
         token_hash = _session_token_hash(request, services.settings.secret_key)
     if not token_hash:
         return None
-    with services.sessions() as session:
-        return lookup_token_hash(session, token_hash)
+    try:
+        with services.sessions() as session:
+            principal = lookup_token_hash(session, token_hash)
+    except SQLAlchemyError as exc:
+        # Database down: a caller verified moments ago may still screen (stateless); any
+        # write it attempts fails on its own with 503.
+        recent = services.recent_principals.during_outage(token_hash)
+        if recent is None or not database_unavailable(exc):
+            raise
+        return recent
+    if principal is None:
+        services.recent_principals.forget(token_hash)
+    else:
+        services.recent_principals.remember(token_hash, principal)
+    return principal
 
 
 def _session_token_hash(request: Request, secret_key: str) -> str | None:

@@ -15,6 +15,8 @@ app = typer.Typer(
 )
 tokens_app = typer.Typer(help="访问令牌", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
+audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 def _register_subcommands() -> None:
@@ -82,6 +84,38 @@ def tokens_create(
             typer.echo(create_token(session, role, name, actor="cli"))
     finally:
         engine.dispose()
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain: exit 0 when intact, 1 naming the first broken row."""
+    from geo_service.audit_chain import verify_chain
+    from geo_service.db.engine import DatabaseLimits, make_engine, make_sessionmaker
+
+    settings = Settings()
+    # Reads the whole log: no statement time limit.
+    limits = DatabaseLimits.from_settings(settings)
+    engine = make_engine(
+        settings.database_url,
+        DatabaseLimits(
+            statement_timeout_ms=0,
+            lock_timeout_ms=limits.lock_timeout_ms,
+            connect_timeout_s=limits.connect_timeout_s,
+        ),
+    )
+    try:
+        with make_sessionmaker(engine)() as session:
+            report = verify_chain(session)
+    finally:
+        engine.dispose()
+    if report.intact:
+        typer.echo(f"审计日志完整：共 {report.rows} 条，链尾哈希 {report.head}")
+        return
+    typer.echo(
+        f"审计日志链在 id={report.broken_id} 的记录处断开：{report.problem}",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 def main() -> None:

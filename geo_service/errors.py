@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("geo_service")
@@ -80,8 +81,60 @@ class Forbidden(DomainError):
     title = "无权限"
 
 
+class PayloadTooLarge(DomainError):
+    """The declared cost of a request is over a configured limit (refused before any work)."""
+
+    status = 413
+    title = "请求超出处理上限"
+
+
+class ServiceUnavailable(DomainError):
+    """The service cannot do this right now (the database is unreachable, busy or refusing)."""
+
+    status = 503
+    title = "服务暂时不可用"
+
+
+# SQLSTATE classes meaning "the database can't serve this now", not "the request is wrong":
+# 08 connection exception, 3D000 database missing, 42501 insufficient privilege (rights revoked),
+# 53 insufficient resources, 55P03 lock not available, 57 operator intervention (incl. 57014
+# statement timeout, 57P01 terminated), 28 invalid authorization (role disabled).
+_UNAVAILABLE_SQLSTATES = ("08", "3D000", "42501", "53", "55P03", "57", "28")
+# SQLite's OperationalError also covers mistakes in SQL; only these mean "busy or unreachable".
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open",
+    "disk i/o error",
+    "readonly database",
+    "database or disk is full",
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means the database is unreachable, busy or refusing."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no free pooled connection in time
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if type(exc.orig).__module__ == "sqlite3":
+        message = str(exc.orig).lower()
+        return isinstance(exc, sa_exc.OperationalError) and any(
+            m in message for m in _SQLITE_UNAVAILABLE
+        )
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True  # PostgreSQL: connection refused/lost, timeouts, database gone
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return any(sqlstate.startswith(code) for code in _UNAVAILABLE_SQLSTATES)
+
+
 def problem(
-    status: int, title: str, detail: str, errors: Sequence[FieldError] = (), **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldError] = (),
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -91,7 +144,8 @@ def problem(
         "errors": [{"field": e.field, "message": e.message} for e in errors],
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -147,6 +201,27 @@ def install_error_handlers(app: FastAPI) -> None:
             errors = [FieldError("body", f"请求体无法解析：{detail}")]
             detail = "请求体无法解析，见 errors。"
         return problem(exc.status_code, title, detail, errors)
+
+    def _retry_after(request: Request) -> dict[str, str]:
+        settings = getattr(request.app.state, "settings", None)
+        return {"Retry-After": str(getattr(settings, "retry_after_s", 5))}
+
+    @app.exception_handler(ServiceUnavailable)
+    async def _unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, exc.errors, _retry_after(request))
+
+    @app.exception_handler(sa_exc.SQLAlchemyError)
+    async def _database(request: Request, exc: sa_exc.SQLAlchemyError) -> JSONResponse:
+        if not database_unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+        return problem(
+            503,
+            "数据库暂时不可用",
+            "数据库暂时无法访问或正忙，本次操作未保存。请按 Retry-After 所示秒数后重试；"
+            "持续出现请联系管理员检查数据库。",
+            headers=_retry_after(request),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

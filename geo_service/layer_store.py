@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from geo_service.db.models import AuditEntry, LayerFeatureRow, LayerSeries, LayerVersion
+from geo_service.db.models import LayerFeatureRow, LayerSeries, LayerVersion
 from layers.model import LayerFeature, LayerVersionData
 
 SYSTEM_ACTOR = "system:builtin"
@@ -27,17 +27,28 @@ def audit(
     entity_id: object = None,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Append to the audit log (R9). The caller commits with the change it records."""
-    session.add(
-        AuditEntry(
-            at=now(),
-            actor=actor,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            detail=dict(detail or {}),
-        )
-    )
+    """Append to the audit log (R9), hash-chained (geo_service.audit_chain). The caller commits
+    with the change it records; the entry is written in that same commit.
+
+    Sessions of the service's sessionmaker chain their entries at commit (the chain lock held
+    only for the insert); any other session chains the entry now, holding the lock until its
+    commit.
+    """
+    from geo_service.audit_chain import AT_COMMIT_KEY, PENDING_KEY, append_entries, stored_detail
+
+    entry = {
+        "at": now(),
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "detail": stored_detail(detail),
+    }
+    if session.info.get(AT_COMMIT_KEY):
+        session.connection()  # begin the transaction, so its rollback discards the entry
+        session.info.setdefault(PENDING_KEY, []).append(entry)
+    else:
+        append_entries(session, [entry])
 
 
 def get_or_create_series(

@@ -276,6 +276,39 @@ def prior_damage(
     return earlier_damage(session, ids, names, exclude_lead_id=exclude_lead_id)
 
 
+HISTORY_UNAVAILABLE = (
+    "数据库暂时无法访问，未能查询该赔偿义务人已认定的生态环境损害（第十五条第五款第（二）项，"
+    "两年内再次造成损害的不适用显著轻微情形）；显著轻微等结论须待数据库恢复后重新筛查核实。"
+)
+
+
+def prior_damage_if_reachable(
+    services: Services, requests: Iterable[ScreenRequest], exclude_lead_id: int | None = None
+) -> dict[str, list[PriorDamage]] | None:
+    """`prior_damage` in a session of its own; None when the database is down (stateless
+    screening still answers, flagged by `flag_history_unavailable`)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from geo_service.errors import database_unavailable
+
+    try:
+        with services.sessions() as session:
+            return prior_damage(session, requests, exclude_lead_id=exclude_lead_id)
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        return None
+
+
+def flag_history_unavailable(outcome: ScreenOutcome) -> None:
+    """Never a silent answer: say the two-year history was not checked, and ask to verify."""
+    outcome.decision["warnings"] = [
+        *outcome.decision.get("warnings", []),
+        {"code": "obligor_history_unavailable", "message": HISTORY_UNAVAILABLE},
+    ]
+    outcome.decision["needs_verification"] = True
+
+
 def _decide(services: Services, facts: LeadFacts, spatial: SpatialFacts) -> dict[str, Any]:
     from screening import decide
 
@@ -346,14 +379,18 @@ def screen(
         result = engine.overlay(located.geometry, **_search_radii(services, [located]))
     prior: list[PriorDamage | date] = list(extra_prior_dates)
     obligor_id, name_key = obligor_key(request)
+    history_missing = False
     if obligor_id or name_key:
         if session is None:
-            with services.sessions() as own:
-                found = prior_damage(own, [request], exclude_lead_id=exclude_lead_id)
+            found = prior_damage_if_reachable(services, [request], exclude_lead_id)
+            history_missing = found is None
         else:
             found = prior_damage(session, [request], exclude_lead_id=exclude_lead_id)
-        prior.extend(obligor_priors(found, obligor_id, name_key))
-    return _finish(services, request, located, result, engine, prior)
+        prior.extend(obligor_priors(found or {}, obligor_id, name_key))
+    outcome = _finish(services, request, located, result, engine, prior)
+    if history_missing:
+        flag_history_unavailable(outcome)
+    return outcome
 
 
 _PENDING = DomainError("not screened")  # placeholder; every slot is replaced below
@@ -395,11 +432,12 @@ def screen_many(
             strict=True,
         )
     )
+    max_extent = services.settings.batch_max_item_extent_deg2
     for i, item in enumerate(requests):
         if isinstance(item, DomainError):
             continue
         try:
-            located[i] = locate(item, services, parsed.get(i))
+            located[i] = too_wide_for_batch(locate(item, services, parsed.get(i)), max_extent)
         except DomainError as exc:
             out[i] = exc
     with_geometry = [i for i, loc in located.items() if loc.geometry is not None]
@@ -415,13 +453,35 @@ def screen_many(
         for i, r in enumerate(requests)
         if i in located and isinstance(r, ScreenRequest) and r.obligor is not None
     ]
-    prior: dict[str, list[PriorDamage]] = {}
+    prior: dict[str, list[PriorDamage]] | None = {}
     if with_obligor:
-        with services.sessions() as session:
-            prior = prior_damage(session, with_obligor)
+        prior = prior_damage_if_reachable(services, with_obligor)
     for i, loc in located.items():
         request = requests[i]
         assert isinstance(request, ScreenRequest)
-        mine = obligor_priors(prior, *obligor_key(request))
-        out[i] = _finish(services, request, loc, results.get(i), engine, mine)
+        keys = obligor_key(request)
+        outcome = _finish(
+            services, request, loc, results.get(i), engine, obligor_priors(prior or {}, *keys)
+        )
+        if prior is None and any(keys):
+            flag_history_unavailable(outcome)
+        out[i] = outcome
     return out
+
+
+def too_wide_for_batch(located: Located, max_extent_deg2: float) -> Located:
+    """Batch cost budget per item: a damage area whose bounding box spans more than
+    `max_extent_deg2` square degrees (GEO_SCREEN_BATCH_MAX_ITEM_EXTENT_DEG2) would be overlaid
+    with every boundary of the region; refused in its slot before any overlay work."""
+    if located.geometry is None:
+        return located
+    minx, miny, maxx, maxy = located.geometry.bounds
+    extent = (maxx - minx) * (maxy - miny)
+    if extent > max_extent_deg2:
+        message = (
+            f"损害范围的外包矩形约 {extent:,.0f} 平方度，超过批量筛查的单项上限 "
+            f"{max_extent_deg2:,.0f} 平方度（设置项 GEO_SCREEN_BATCH_MAX_ITEM_EXTENT_DEG2）；"
+            "请核对坐标，或将该项单独提交 POST /api/v1/screen。"
+        )
+        raise InvalidGeometry(message, [FieldError("location.geometry", message)])
+    return located

@@ -103,7 +103,53 @@ def _nested_text_problem(value: Any) -> str | None:
             stack.extend(v for v in item if isinstance(v, str | dict | list))
     return None
 
+
 POINT_EXAMPLE: dict[str, Any] = {"type": "Point", "coordinates": [117.4, 48.9]}
+
+# The GeoJSON members a location keeps (RFC 7946 §3.1); anything else is refused, so nothing but
+# the geometry is ever stored with a lead. A Feature is unwrapped to its geometry (its
+# `properties` and `id` are not location data and are dropped).
+GEOMETRY_MEMBERS = frozenset({"type", "coordinates", "geometries", "bbox"})
+MAX_GEOMETRY_NESTING = 8
+
+
+def bounded_geometry(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Only the GeoJSON members that locate something; unknown members → ValueError (422)."""
+    if value is None:
+        return None
+    return _bounded(value, "geometry", 0)
+
+
+def _bounded(value: Any, path: str, depth: int) -> Any:
+    if not isinstance(value, dict):
+        return value  # the location parser says what is wrong with it, naming the field
+    if depth > MAX_GEOMETRY_NESTING:
+        raise ValueError(f"{path} 嵌套过深（最多 {MAX_GEOMETRY_NESTING} 层）。")
+    if value.get("type") == "Feature":
+        return _bounded(value.get("geometry"), f"{path}.geometry", depth + 1)
+    unknown = sorted(str(k) for k in value if k not in GEOMETRY_MEMBERS)
+    if unknown:
+        shown = "、".join(repr(k[:40]) for k in unknown[:5])
+        raise ValueError(
+            f"{path} 含有 GeoJSON 几何以外的成员 {shown}：只接受 type、coordinates、geometries、"
+            "bbox。坐标系请写在 location.crs，其他说明请写在 description 等字段。"
+        )
+    out = dict(value)
+    bbox = out.get("bbox")
+    if bbox is not None and (
+        not isinstance(bbox, list)
+        or len(bbox) not in (4, 6)
+        or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in bbox)
+    ):
+        raise ValueError(f"{path}.bbox 应为 4 个或 6 个数字。")
+    if isinstance(out.get("type"), str) and len(out["type"]) > 40:
+        raise ValueError(f"{path}.type 过长。")
+    if isinstance(out.get("geometries"), list):
+        out["geometries"] = [
+            _bounded(g, f"{path}.geometries[{i}]", depth + 1)
+            for i, g in enumerate(out["geometries"])
+        ]
+    return out
 
 
 class LocationIn(StrictModel):
@@ -148,6 +194,8 @@ class LocationIn(StrictModel):
         examples=[30],
     )
 
+    _bounded_geometry = field_validator("geometry", mode="after")(bounded_geometry)
+
     @model_validator(mode="after")
     def _one_of(self) -> LocationIn:
         if self.geometry is None and not self.admin_name:
@@ -166,6 +214,8 @@ class ActLocationIn(StrictModel):
 
     geometry: dict[str, Any] = Field(description="GeoJSON 几何。", examples=[POINT_EXAMPLE])
     crs: str | None = Field(default="EPSG:4490", max_length=100)
+
+    _bounded_geometry = field_validator("geometry", mode="after")(bounded_geometry)
 
 
 class ObligorIn(StrictModel):
@@ -300,9 +350,7 @@ class ScreenRequest(StrictModel):
     def _appraisal_total(cls, periods: list[PeriodIn]) -> list[PeriodIn]:
         total = sum((p.end - p.start).days + 1 for p in periods)
         if total > MAX_APPRAISAL_DAYS:
-            raise ValueError(
-                f"鉴定评估期间合计 {total:,} 天，超过 10 年：请核对各期间的起止日期。"
-            )
+            raise ValueError(f"鉴定评估期间合计 {total:,} 天，超过 10 年：请核对各期间的起止日期。")
         return periods
 
     @model_validator(mode="after")

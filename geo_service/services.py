@@ -6,19 +6,26 @@ Built by the app factory's lifespan (or by the CLI) and kept on `app.state.servi
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo_service.db.engine import make_engine, make_sessionmaker
+from geo_service.db.engine import DatabaseLimits, make_engine, make_sessionmaker
+from geo_service.errors import database_unavailable
 from geo_service.settings import Settings
+from geo_service.token_cache import RecentPrincipals
 from layers.overlay import OverlayEngine
 from screening.calendar import WorkCalendar
 from screening.config import RulebookConfig, RulebookConfigError
+
+log = logging.getLogger("geo_service")
 
 
 @dataclass
@@ -30,17 +37,21 @@ class Services:
     # The rulebook's configuration and the working-day calendar, built once per process.
     rules: RulebookConfig = field(default_factory=RulebookConfig)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    # Callers verified recently, for stateless screening during a database outage.
+    recent_principals: RecentPrincipals[Any] = field(
+        default_factory=lambda: RecentPrincipals(300.0), repr=False
+    )
     _synced_at: float = field(default=0.0, repr=False)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
         """Connect, migrate, load built-in layers if missing, and index the active layers."""
-        from geo_service.db.migrate import upgrade
         from geo_service.layer_store import ensure_builtin_layers, load_active_versions
 
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
+        limits = DatabaseLimits.from_settings(settings)
+        migrate_schema(settings, limits)
+        engine = make_engine(settings.database_url, limits)
         sessions = make_sessionmaker(engine)
         with sessions() as session:
             if settings.load_builtin_layers:
@@ -54,6 +65,7 @@ class Services:
             rules=load_rulebook(settings.rules_file),
             calendar=WorkCalendar.load(settings.calendar_dir),
             _synced_at=time.monotonic(),  # the engine was just loaded from the database
+            recent_principals=RecentPrincipals(settings.db_outage_auth_grace_s),
         )
 
     def sync_layers(self, *, force: bool = False) -> bool:
@@ -81,11 +93,40 @@ class Services:
             for name in set(current) - set(active):
                 self.overlay.deactivate(name)
             return bool(changed) or bool(set(current) - set(active))
+        except SQLAlchemyError as exc:
+            if not database_unavailable(exc):
+                raise
+            # Database down: keep screening on the layers already loaded; retry next interval.
+            log.warning("layer sync skipped: database unavailable (%s)", exc.__class__.__name__)
+            return False
         finally:
             self._sync_lock.release()
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def migrate_schema(settings: Settings, limits: DatabaseLimits | None = None) -> None:
+    """Bring the schema to head. With GEO_SCREEN_DATABASE_OWNER_URL (PostgreSQL), the owner role
+    migrates and then grants the serving role its rights (geo_service.db.migrate.grant_app_role);
+    otherwise the serving role's own URL is used."""
+    from sqlalchemy.engine import make_url
+
+    from geo_service.db.migrate import grant_app_role, upgrade
+
+    owner_url = settings.database_owner_url
+    # A migration may rewrite big tables: no statement time limit for it.
+    limits = replace(limits or DatabaseLimits(), statement_timeout_ms=0)
+    engine = make_engine(owner_url or settings.database_url, limits)
+    try:
+        upgrade(engine)
+        if owner_url and settings.is_postgres:
+            app_role = make_url(settings.database_url).username
+            owner_role = make_url(owner_url).username
+            if app_role and app_role != owner_role:
+                grant_app_role(engine, app_role)
+    finally:
+        engine.dispose()
 
 
 def load_rulebook(path: Path | None) -> RulebookConfig:

@@ -75,6 +75,83 @@ class Settings(BaseSettings):
         default="CGCS2000", description="Frame of the base map tiles: CGCS2000, WGS84 or GCJ02."
     )
 
+    # --- Size, cost and database-fault limits (docs/security.md) ---------------------------
+    max_json_bytes: int = Field(
+        default=20_000_000,
+        ge=1024,
+        description="Largest request body that is not a file upload (bytes). Enforced while the "
+        "body streams in, before authentication: a 10,000-item batch of points is ~1.3 MB.",
+    )
+    max_upload_bytes: int = Field(
+        default=200_000_000,
+        ge=1024,
+        description="Largest multipart/form-data body (layer file uploads), in bytes.",
+    )
+    batch_max_vertices: int = Field(
+        default=2_000_000,
+        ge=1,
+        description="Batch screening cost budget: total vertices over all items of one request.",
+    )
+    batch_max_item_vertices: int = Field(
+        default=50_000,
+        ge=4,
+        description="Batch screening: most vertices one item may have.",
+    )
+    batch_max_item_extent_deg2: float = Field(
+        default=100.0,
+        gt=0,
+        description="Batch screening: largest bounding box of one item's damage area, in square "
+        "degrees (Inner Mongolia's is ~460); wider items are refused in their slot.",
+    )
+    batch_time_budget_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Batch screening: wall-clock budget for one request; items left when it "
+        "runs out are answered as 503 problems in their slots.",
+    )
+    db_statement_timeout_ms: int = Field(
+        default=60_000,
+        ge=0,
+        description="PostgreSQL statement_timeout (0 = none); long enough to load a 500k-feature "
+        "layer version, short enough that a runaway query ends.",
+    )
+    db_lock_timeout_ms: int = Field(
+        default=5_000, ge=0, description="PostgreSQL lock_timeout (0 = none)."
+    )
+    db_pool_timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for a free pooled connection."
+    )
+    db_connect_timeout_s: int = Field(
+        default=5, ge=1, description="Seconds to wait when connecting to PostgreSQL."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=10_000, ge=0, description="SQLite busy_timeout (waiting for the write lock)."
+    )
+    retry_after_s: int = Field(
+        default=5, ge=1, description="Retry-After sent with 503 when the database is unavailable."
+    )
+    db_outage_auth_grace_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="While the database is unreachable, a token verified within this many "
+        "seconds may still screen (stateless); 0 = none.",
+    )
+    database_owner_url: str | None = Field(
+        default=None,
+        description="PostgreSQL: URL of the role that owns the tables (runs migrations in "
+        "`geo-screen init`); the service's own database_url role then gets only the rights it "
+        "needs, and INSERT/SELECT only on audit_log. Unset: database_url is used for both.",
+    )
+
+    @field_validator("database_owner_url")
+    @classmethod
+    def _owner_is_postgres(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("postgresql"):
+            raise ValueError("database_owner_url is for PostgreSQL: postgresql+psycopg://owner@…")
+        return v
+
+    # --- end of size, cost and database-fault limits -----------------------------------------
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str) -> str:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from geo_service.auth import Screener
 from geo_service.deps import ServicesDep
-from geo_service.errors import DomainError, FieldError, InvalidInput
-from geo_service.pipeline import screen, screen_many
+from geo_service.errors import (
+    DomainError,
+    FieldError,
+    InvalidInput,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
+from geo_service.pipeline import ScreenOutcome, screen, screen_many
 from geo_service.schemas import (
     DOCUMENT_BEARER,
     PROBLEM_RESPONSES,
@@ -20,6 +29,9 @@ from geo_service.schemas import (
     ScreenRequest,
     field_errors,
 )
+from geo_service.settings import Settings
+
+log = logging.getLogger("geo_service")
 
 router = APIRouter(route_class=ChineseValidationRoute, dependencies=DOCUMENT_BEARER)
 
@@ -144,8 +156,11 @@ def screen_one(body: ScreenRequest, services: ServicesDep, principal: Screener) 
         **PROBLEM_RESPONSES,
     },
 )
-def screen_batch(body: BatchRequest, services: ServicesDep, principal: Screener) -> JSONResponse:
-    limit = services.settings.batch_limit
+async def screen_batch(
+    body: BatchRequest, request: Request, services: ServicesDep, principal: Screener
+) -> JSONResponse:
+    settings = services.settings
+    limit = settings.batch_limit
     if len(body.items) > limit:
         raise InvalidInput(
             f"一次最多批量筛查 {limit:,} 条，本次 {len(body.items):,} 条：请分批提交。",
@@ -153,20 +168,25 @@ def screen_batch(body: BatchRequest, services: ServicesDep, principal: Screener)
         )
     if not body.items:
         raise InvalidInput("items 为空。", [FieldError("items", "至少需要 1 项。")])
-    requests: list[ScreenRequest | DomainError] = []
-    for i, item in enumerate(body.items):
-        try:
-            requests.append(ScreenRequest.model_validate(item))
-        except ValidationError as exc:
-            requests.append(
-                InvalidInput(
-                    "该项有字段不符合要求，见 errors。",
-                    field_errors(exc.errors(), ScreenRequest, prefix=f"items[{i}]"),
-                )
-            )
-    outcomes = screen_many(services, requests, principal)
+    requests, weights = await run_in_threadpool(validate_items, body.items, settings)
+    outcomes: list[ScreenOutcome | DomainError | None] = [None] * len(requests)
+    deadline = time.monotonic() + settings.batch_time_budget_s
+    for chunk in cost_chunks(weights):
+        if await request.is_disconnected():
+            log.info("screen batch cancelled: client went away (%d items left)", len(chunk))
+            return JSONResponse({"detail": "client disconnected"}, status_code=499)
+        if time.monotonic() > deadline:
+            for i in range(chunk[0], len(requests)):
+                outcomes[i] = over_time_budget(i, settings.batch_time_budget_s)
+            break
+        done = await run_in_threadpool(
+            screen_many, services, [requests[i] for i in chunk], principal
+        )
+        for i, outcome in zip(chunk, done, strict=True):
+            outcomes[i] = outcome
     results = []
     for i, outcome in enumerate(outcomes):
+        assert outcome is not None
         if isinstance(outcome, DomainError):
             if outcome.errors and not outcome.errors[0].field.startswith("items["):
                 outcome = _prefixed(outcome, f"items[{i}]")
@@ -174,3 +194,107 @@ def screen_batch(body: BatchRequest, services: ServicesDep, principal: Screener)
         else:
             results.append(outcome.response())
     return JSONResponse({"results": results})
+
+
+def validate_items(
+    items: list[Any], settings: Settings
+) -> tuple[list[ScreenRequest | DomainError], list[int]]:
+    """Each item validated on its own, and its declared cost (vertices) checked against the
+    batch budget before any work: an item over GEO_SCREEN_BATCH_MAX_ITEM_VERTICES is refused in
+    its slot; a request over GEO_SCREEN_BATCH_MAX_VERTICES in total is refused whole (413)."""
+    requests: list[ScreenRequest | DomainError] = []
+    weights: list[int] = []
+    total = 0
+    item_cap = settings.batch_max_item_vertices
+    for i, item in enumerate(items):
+        try:
+            parsed = ScreenRequest.model_validate(item)
+        except ValidationError as exc:
+            requests.append(
+                InvalidInput(
+                    "该项有字段不符合要求，见 errors。",
+                    field_errors(exc.errors(), ScreenRequest, prefix=f"items[{i}]"),
+                )
+            )
+            weights.append(1)
+            continue
+        vertices = request_vertices(parsed)
+        if vertices > item_cap:
+            message = (
+                f"该项几何共 {vertices:,} 个顶点，超过批量筛查的单项上限 {item_cap:,} 个"
+                "（设置项 GEO_SCREEN_BATCH_MAX_ITEM_VERTICES）；请简化图形或单独提交。"
+            )
+            requests.append(
+                PayloadTooLarge(message, [FieldError(f"items[{i}].location.geometry", message)])
+            )
+            weights.append(1)
+            continue
+        total += vertices
+        requests.append(parsed)
+        weights.append(1 if vertices <= 1 else CHUNK_WEIGHT // 20 + vertices)
+    budget = settings.batch_max_vertices
+    if total > budget:
+        raise PayloadTooLarge(
+            f"本次批量筛查共 {total:,} 个顶点，超过每次请求的上限 {budget:,} 个"
+            "（设置项 GEO_SCREEN_BATCH_MAX_VERTICES），未做任何处理；请分批提交。",
+            [
+                FieldError(
+                    "items", f"顶点总数不得超过 {budget:,}（GEO_SCREEN_BATCH_MAX_VERTICES）。"
+                )
+            ],
+        )
+    return requests, weights
+
+
+CHUNK_WEIGHT = 1_000  # points per chunk; a polygon weighs 50 + its vertices
+
+
+def cost_chunks(weights: list[int]) -> list[list[int]]:
+    """Item indexes in consecutive chunks of about CHUNK_WEIGHT each: the batch checks the
+    client and the time budget between chunks."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    weight = 0
+    for i, w in enumerate(weights):
+        current.append(i)
+        weight += w
+        if weight >= CHUNK_WEIGHT:
+            chunks.append(current)
+            current, weight = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def request_vertices(request: ScreenRequest) -> int:
+    count = geojson_vertices(request.location.geometry)
+    if request.act_location is not None:
+        count += geojson_vertices(request.act_location.geometry)
+    return count
+
+
+def geojson_vertices(geometry: Any) -> int:
+    """Positions in a GeoJSON geometry's coordinates, nested collections included."""
+    count = 0
+    stack: list[Any] = [geometry]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.append(item.get("coordinates"))
+            stack.extend(item.get("geometries") or ())
+        elif isinstance(item, list):
+            if item and isinstance(item[0], int | float):
+                count += 1
+            else:
+                stack.extend(item)
+    return count
+
+
+def over_time_budget(index: int, budget_s: float) -> DomainError:
+    message = (
+        f"本次批量请求超过处理时限 {budget_s:g} 秒（设置项 GEO_SCREEN_BATCH_TIME_BUDGET_S），"
+        "该项未筛查；请将未处理的各项另行提交。"
+    )
+    error = ServiceUnavailable(message, [FieldError(f"items[{index}]", message)])
+    error.title = "超出处理时限"
+    return error

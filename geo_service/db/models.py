@@ -203,6 +203,9 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str | None] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Hash chain (geo_service.audit_chain): `geo-screen audit verify` detects any edited row.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 Index("ix_audit_entity", AuditEntry.entity, AuditEntry.entity_id)

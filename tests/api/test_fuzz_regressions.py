@@ -18,6 +18,9 @@ import pytest
 from api_helpers import POINT_HOHHOT
 from fastapi.testclient import TestClient
 
+from geo_service.app import create_app
+from geo_service.services import Services
+
 Auth = Callable[[str], dict[str, str]]
 JSON = {"content-type": "application/json"}
 OK_LOCATION = {"geometry": POINT_HOHHOT}
@@ -279,13 +282,18 @@ def test_ordinary_text_still_accepted(client: TestClient, auth: Auth) -> None:
     assert r.json()["description"] == "第一行\r\n第二行"
 
 
-def test_million_vertex_line_refused_with_limit(client: TestClient, auth: Auth) -> None:
+def test_million_vertex_line_refused_with_limit(services: Services, auth: Auth) -> None:
     coords = [[111 + i * 1e-7, 40 + (i % 7) * 1e-7] for i in range(1_000_000)]
-    r = client.post(
-        "/api/v1/screen",
-        json={"location": {"geometry": {"type": "LineString", "coordinates": coords}}},
-        headers=auth("admin"),
-    )
+    body = {"location": {"geometry": {"type": "LineString", "coordinates": coords}}}
+    # ~40 MB: the body cap (GEO_SCREEN_MAX_JSON_BYTES, 20 MB) refuses it before parsing …
+    with TestClient(create_app(services=services)) as client:
+        r = client.post("/api/v1/screen", json=body, headers=auth("admin"))
+    assert r.status_code == 413
+    assert r.json()["setting"] == "GEO_SCREEN_MAX_JSON_BYTES"
+    # … and with a larger cap the vertex limit names the field.
+    roomy = services.settings.model_copy(update={"max_json_bytes": 100_000_000})
+    with TestClient(create_app(roomy, services=services)) as client:
+        r = client.post("/api/v1/screen", json=body, headers=auth("admin"))
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "location.geometry.coordinates"
     assert "顶点过多" in r.json()["errors"][0]["message"]
