@@ -669,7 +669,7 @@ def _case_map(request: Request, services: Services, session: Session, lead: Lead
         basemap=BasemapConfig.from_setting(
             s.basemap, token=s.tianditu_token, frame=s.basemap_frame
         ),
-        asset_base_url=str(request.base_url).rstrip("/") + "/static",
+        asset_base_url=s.public_base_url + "/static",  # never from the Host header
     )
 
 
