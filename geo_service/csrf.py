@@ -12,15 +12,15 @@ And JSON is JSON: a route that reads a JSON body refuses any other Content-Type 
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, params
-from fastapi.routing import APIRoute
+from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo_service.auth import CSRF_HEADER, SESSION_COOKIE, AuthState, bearer_token
@@ -52,25 +52,52 @@ def same_origin(headers: Headers, scheme: str, public_url: str | None) -> bool:
     return True  # not a browser; the CSRF token below still has to match
 
 
-def _json_media_type(content_type: str) -> bool:
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+# Bodies any route here may take: JSON, file uploads, CSV (history import). URL-encoded forms
+# only where a plain HTML form posts; text/plain never (a page elsewhere sends it unasked).
+BODY_TYPES = frozenset({JSON, "multipart/form-data", "text/csv"})
+FORM_PATHS = NO_SESSION_PATHS | FORM_TOKEN_PATHS
+
+
+def media_type(content_type: str) -> str:
+    """`application/merge-patch+json; charset=utf-8` → `application/json`."""
     message = Message()
     message["content-type"] = content_type
-    subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
+    kind = message.get_content_type() if content_type else ""
+    main, _, sub = kind.partition("/")
+    return JSON if main == "application" and sub.endswith("+json") else kind
 
 
-def expects_json(app: FastAPI, scope: Scope) -> bool:
-    """The matched route parses a JSON body (its body parameters are not form fields)."""
-    for route in app.router.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            body = route.body_field
-            return body is not None and not isinstance(body.field_info, params.Form)
-    return False
+@dataclass
+class DeclaredBodies:
+    """The media types each documented operation declares for its body (from the app's own
+    OpenAPI document, built once): a JSON-only operation refuses a multipart or CSV body."""
+
+    app: FastAPI
+    _routes: list[tuple[str, re.Pattern[str], frozenset[str]]] | None = None
+
+    def allowed(self, method: str, path: str) -> frozenset[str] | None:
+        if self._routes is None:
+            self._routes = self._build()
+        for op_method, pattern, types in self._routes:
+            if op_method == method and pattern.fullmatch(path):
+                return types
+        return None
+
+    def _build(self) -> list[tuple[str, re.Pattern[str], frozenset[str]]]:
+        out = []
+        for path, ops in self.app.openapi().get("paths", {}).items():
+            pattern = re.compile(
+                "".join("[^/]+" if part.startswith("{") else re.escape(part)
+                        for part in re.split(r"(\{[^}]+\})", path))
+            )
+            for method, op in ops.items():
+                content = (op.get("requestBody") or {}).get("content") or {}
+                if content:
+                    types = frozenset(media_type(t) for t in content)
+                    out.append((method.upper(), pattern, types))
+        return out
 
 
 def _has_body(headers: Headers) -> bool:
@@ -86,6 +113,7 @@ class CsrfGuard:
     def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
         self.app = app
         self.fastapi_app = fastapi_app
+        self.declared = DeclaredBodies(fastapi_app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
@@ -99,21 +127,21 @@ class CsrfGuard:
 
     def _refusal(self, scope: Scope) -> Any:
         headers = Headers(scope=scope)
-        content_type = headers.get("content-type", "")
-        if (
-            _has_body(headers)
-            and not _json_media_type(content_type)
-            and expects_json(self.fastapi_app, scope)
-        ):
-            return problem(
-                415, "不支持的媒体类型", "此接口只接受 JSON 请求体。",
-                [FieldError("Content-Type",
-                            f"应为 application/json，收到“{content_type or '无'}”。")],
-            )
+        path = scope["path"]
+        if _has_body(headers):
+            content_type = headers.get("content-type", "")
+            kind = media_type(content_type)
+            declared = self.declared.allowed(scope["method"], path)
+            allowed = declared if declared is not None else BODY_TYPES
+            if kind not in allowed and not (kind == FORM and path in FORM_PATHS):
+                return problem(
+                    415, "不支持的媒体类型",
+                    f"此接口不接受“{content_type or '无 Content-Type'}”的请求体。",
+                    [FieldError("Content-Type", f"应为 {'、'.join(sorted(allowed))}。")],
+                )
         if bearer_token(headers) is not None:
             return None  # authenticated by the header, which no other site can set
         state: AuthState = self.fastapi_app.state.auth
-        path = scope["path"]
         cookies = _cookies(headers)
         if SESSION_COOKIE not in cookies and path not in NO_SESSION_PATHS:
             return None  # no session: the route answers 401 by itself
