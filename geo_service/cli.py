@@ -57,8 +57,7 @@ def serve(
 
     from geo_service.app import create_app
 
-    settings = Settings()
-    _check_secret(settings, host or settings.host)
+    settings = _serving_settings(host)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
@@ -67,16 +66,24 @@ def serve(
     )
 
 
-def _check_secret(settings: Settings, bind_host: str) -> None:
-    """Refuse to serve off loopback without a strong key; on loopback without one, a random key
-    for this run (exported, so every worker process shares it) and a warning."""
+def _serving_settings(host: str | None) -> Settings:
+    """Settings for `serve`, after the startup checks: refuse a weak key, and a listener off
+    loopback without a key; on loopback without one, a random key for this run (exported, so
+    every worker process shares it) and a warning."""
     import os
     import secrets
+
+    from pydantic import ValidationError
 
     from geo_service.settings import InsecureConfiguration
 
     try:
-        settings.session_secret(bind_host)
+        settings = Settings()
+        settings.session_secret(host or settings.host)
+    except ValidationError as exc:
+        messages = "；".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        typer.echo(f"拒绝启动：{messages}", err=True)
+        raise typer.Exit(2) from None
     except InsecureConfiguration as exc:
         typer.echo(f"拒绝启动：{exc}", err=True)
         raise typer.Exit(2) from None
@@ -89,6 +96,7 @@ def _check_secret(settings: Settings, bind_host: str) -> None:
             "（重启后需重新登录）。对外服务前请设置至少 32 个字符的随机密钥。",
             err=True,
         )
+    return settings
 
 
 @contextmanager
