@@ -405,3 +405,27 @@ def test_case_data_is_never_stored_in_caches(
         assert c.get("/api/v1/leads/999999999", headers=bearer).headers[
             "cache-control"] == "no-store"
         assert "no-store" not in c.get("/static/common.js").headers.get("cache-control", "")
+
+
+def test_a_login_posted_from_another_site_is_refused(
+    services: Services, tokens: dict[str, str]
+) -> None:
+    """Login CSRF: a page elsewhere must not log the officer's browser into its own account."""
+    with app_client(services) as c:
+        r = c.post("/login", data={"token": tokens["viewer"]}, headers={"Origin": EVIL},
+                   follow_redirects=False)
+        assert r.status_code == 403 and SESSION_COOKIE not in r.headers.get("set-cookie", "")
+
+
+def test_the_case_map_nonce_is_never_given_to_an_injected_script() -> None:
+    from shapely.geometry import box
+
+    from maps import render_case_map
+    from maps.case_map import add_script_nonce
+
+    html = render_case_map(damage=box(117.4, 49.55, 117.45, 49.58), act=None, decision={},
+                           context_features=[], title="</script><script>window.__xss=1</script>")
+    marked = add_script_nonce(html, "n0nce")
+    assert marked.count('<script nonce="n0nce">') == 2 and "<script>" not in marked
+    with pytest.raises(ValueError):
+        add_script_nonce(html.replace("</body>", "<script>window.__xss=1</script></body>"), "n")

@@ -247,7 +247,12 @@ def test_case_map_with_builtin_layers_stays_under_300_kb(
         r = client.get(f"/leads/{lead}/map", headers=bearer(tokens.viewer))
         assert r.status_code == 200
         assert len(r.content) < 300_000
-        assert "script-src 'self' 'unsafe-inline'" in r.headers["content-security-policy"]
+        policy = r.headers["content-security-policy"]
+        nonce = re.search(r"script-src 'self' 'nonce-([A-Za-z0-9_\-]{20,})';", policy)
+        assert nonce and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        # Every inline script carries this response's nonce; the payload in the title none.
+        inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", r.text)
+        assert inline and all(f'nonce="{nonce.group(1)}"' in attrs for attrs in inline)
         labels = {f["properties"]["label"] for p in embedded_geojson(r.text)
                   for f in p["features"]}
         assert "呼伦贝尔市" in labels  # the affected league, from the built-in layer
