@@ -6,8 +6,10 @@ which no other site can add) must (1) come from this origin — `Origin`, or `Se
 there is no Origin — and (2) carry the session's CSRF token in the `X-CSRF-Token` header (the
 pages' JavaScript adds it; HTML forms post it as the `csrf_token` field, checked by their route).
 
-And JSON is JSON: a route that reads a JSON body refuses any other Content-Type with 415, so no
-`text/plain` or form post — which a page elsewhere may send without asking — is ever parsed.
+And bodies are what the operation declares: each documented operation takes only the media
+types of its OpenAPI `requestBody` (a JSON operation: application/json), every other route JSON,
+multipart or CSV; `text/plain` — which a page elsewhere may send without asking — never, and
+URL-encoded forms only on /login and /logout. Anything else is 415 before the body is read.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 # Bodies any route here may take: JSON, file uploads, CSV (history import). URL-encoded forms
 # only where a plain HTML form posts; text/plain never (a page elsewhere sends it unasked).
-BODY_TYPES = frozenset({JSON, "multipart/form-data", "text/csv"})
+MULTIPART = "multipart/form-data"
+BODY_TYPES = frozenset({JSON, MULTIPART, "text/csv"})
 FORM_PATHS = NO_SESSION_PATHS | FORM_TOKEN_PATHS
 
 
@@ -95,8 +98,10 @@ class DeclaredBodies:
             for method, op in ops.items():
                 content = (op.get("requestBody") or {}).get("content") or {}
                 if content:
-                    types = frozenset(media_type(t) for t in content)
-                    out.append((method.upper(), pattern, types))
+                    declared = {media_type(t) for t in content}
+                    if declared & {MULTIPART, FORM}:  # a form route reads either encoding
+                        declared |= {MULTIPART, FORM}
+                    out.append((method.upper(), pattern, frozenset(declared)))
         return out
 
 
