@@ -257,7 +257,9 @@ class CredentialCache:
     # Revocations made by any process.
 
     def refresh_due(self) -> bool:
-        return self.interval_s > 0 and time.monotonic() - self._checked_mono >= self.interval_s
+        """Every interval; on every request when the interval is 0 (layer sync off): a
+        revocation is never missed, the cache then only saves the lookups themselves."""
+        return time.monotonic() - self._checked_mono >= self.interval_s
 
     def refresh(self, sessions: Callable[[], Session]) -> None:
         """Drop every cached token revoked, and every session ended, since the last check."""

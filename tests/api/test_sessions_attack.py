@@ -212,6 +212,17 @@ def test_revoking_a_token_ends_its_sessions_and_every_worker_refuses_it(
         assert r.status_code == 401
 
 
+def test_with_layer_sync_off_a_revocation_counts_at_once(services: Services) -> None:
+    token = fresh_token(services, "viewer")
+    bearer = {"Authorization": f"Bearer {token}"}
+    with app_client(services, layer_sync_interval_s=0) as c:
+        assert c.get("/api/v1/leads", headers=bearer).status_code == 200
+        with services.sessions() as s:
+            (row,) = s.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+            revoke_token(s, row, actor="test")
+        assert c.get("/api/v1/leads", headers=bearer).status_code == 401
+
+
 def test_an_expired_token_is_refused(services: Services) -> None:
     token = fresh_token(services, "viewer", expires_in_days=1)
     bearer = {"Authorization": f"Bearer {token}"}
