@@ -136,15 +136,19 @@ def tokens_create(
 def tokens_list() -> None:
     """One line per token: id, name, role, created, expires, revoked (never the token)."""
     from geo_service.credentials import list_tokens
+    from geo_service.layer_store import audit
 
     def when(value: datetime | None) -> str:
         return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
 
     with _token_db() as session:
+        rows = list_tokens(session)
         typer.echo("id\tname\trole\tcreated\texpires\trevoked")
-        for t in list_tokens(session):
+        for t in rows:
             typer.echo(f"{t.id}\t{t.name}\t{t.role}\t{when(t.created_at)}\t"
                        f"{when(t.expires_at)}\t{when(t.revoked_at)}")
+        audit(session, _cli_actor(), "tokens_listed", "api_token", None, {"count": len(rows)})
+        session.commit()
 
 
 @tokens_app.command("revoke")

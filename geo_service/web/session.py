@@ -42,8 +42,12 @@ def _login_page(
 ) -> HTMLResponse:
     from geo_service.web.pages import render
 
-    response = render(request, "login.html", {"next": next_url, "error": error}, user=None,
-                      status_code=status)
+    settings = request.app.state.settings
+    response = render(request, "login.html", {
+        "next": next_url, "error": error,
+        "max_age_h": f"{settings.session_max_age_s / 3600:g}",
+        "idle_min": settings.session_idle_s // 60,
+    }, user=None, status_code=status)
     response.headers.update(headers or {})
     return response
 

@@ -86,8 +86,9 @@ def test_create_list_revoke_with_expiry_and_audit(db_url: str) -> None:
             actions = conn.execute(select(
                 AuditEntry.action, AuditEntry.entity_id, AuditEntry.actor
             ).order_by(AuditEntry.id)).all()
-        assert [a for a, _, _ in actions] == ["token_issued", "token_issued", "token_revoked"]
-        assert actions[2][1] == str(row.id) and actions[2][2].startswith("cli")
+        assert [a for a, _, _ in actions] == [
+            "token_issued", "token_issued", "tokens_listed", "token_revoked"]
+        assert actions[3][1] == str(row.id) and actions[3][2].startswith("cli")
         listed = cli(db_url, "tokens", "list").stdout
         li = next(ln.split("\t") for ln in listed.splitlines() if "\t李四\t" in ln)
         assert li[5] != "-"
@@ -95,7 +96,8 @@ def test_create_list_revoke_with_expiry_and_audit(db_url: str) -> None:
         engine.dispose()
 
 
-def test_a_name_held_by_two_tokens_is_revoked_by_id_only(db_url: str) -> None:
+def test_a_name_held_by_two_tokens_is_revoked_by_id_only(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'same-name.db'}"  # command-line logic: one backend will do
     for _ in range(2):
         assert cli(db_url, "tokens", "create", "--role", "viewer", "--name", "同名").returncode == 0
     result = cli(db_url, "tokens", "revoke", "同名")
