@@ -438,5 +438,5 @@ def test_the_case_map_nonce_is_never_given_to_an_injected_script() -> None:
                            context_features=[], title="</script><script>window.__xss=1</script>")
     marked = add_script_nonce(html, "n0nce")
     assert marked.count('<script nonce="n0nce">') == 2 and "<script>" not in marked
-    with pytest.raises(ValueError):
-        add_script_nonce(html.replace("</body>", "<script>window.__xss=1</script></body>"), "n")
+    injected = html.replace("</body>", "<script>window.__xss=1</script></body>")
+    assert "nonce=" not in add_script_nonce(injected, "n")
