@@ -8,6 +8,7 @@ UI keeps an entered token in memory only (persistAuthorization off: nothing in l
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -23,7 +24,7 @@ from fastapi.responses import (
     Response,
 )
 
-from geo_service.auth import OptionalPrincipal, Principal
+from geo_service.auth import CSRF_HEADER, OptionalPrincipal, Principal
 from geo_service.errors import NotFound, Unauthorized
 
 router = APIRouter(include_in_schema=False)
@@ -83,7 +84,17 @@ async def swagger_ui(request: Request, principal: OptionalPrincipal) -> Response
         oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
         swagger_ui_parameters={"persistAuthorization": False, "displayRequestDuration": True},
     )
-    return html
+    csrf = getattr(request.state, "csrf_token", None)
+    if not csrf:
+        return html
+    # Logged in by the session cookie: "Try it out" writes carry the session's CSRF token.
+    page = bytes(html.body).decode("utf-8").replace(
+        "    presets: [",
+        "    requestInterceptor: (req) => { req.headers[" + json.dumps(CSRF_HEADER) + "] = "
+        + json.dumps(csrf) + "; return req; },\n    presets: [",
+        1,
+    )
+    return HTMLResponse(page)
 
 
 @router.get("/docs/oauth2-redirect", response_class=HTMLResponse)

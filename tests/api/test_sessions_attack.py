@@ -440,3 +440,13 @@ def test_the_case_map_nonce_is_never_given_to_an_injected_script() -> None:
     assert marked.count('<script nonce="n0nce">') == 2 and "<script>" not in marked
     injected = html.replace("</body>", "<script>window.__xss=1</script></body>")
     assert "nonce=" not in add_script_nonce(injected, "n")
+
+
+def test_swagger_try_it_out_with_the_session_sends_the_csrf_token(
+    services: Services, tokens: dict[str, str]
+) -> None:
+    with app_client(services) as c:
+        csrf = login(c, tokens["screener"])
+        html = c.get("/docs").text
+        assert f'req.headers["X-CSRF-Token"] = "{csrf}"' in html
+        assert "localStorage" not in html
