@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from geo_service.db.models import ApiToken, WebSession
@@ -26,6 +26,7 @@ ROLES = ("viewer", "screener", "analyst", "system", "admin")
 CACHE_LIMIT = 10_000  # entries per map; beyond it the map starts over (no unbounded growth)
 TOUCH_EVERY_S = 60.0  # a session's last_seen_at is written at most this often per process
 CLOCK_MARGIN = timedelta(seconds=60)  # revocations are re-read with this overlap
+SESSION_ROWS_KEPT = timedelta(days=30)  # ended or expired sessions are deleted after this
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,10 @@ def start_session(
     row = WebSession(session_hash=hash_token(session_id), token_id=principal.token_id,
                      created_at=at, last_seen_at=at, expires_at=expires, client=client)
     session.add(row)
+    # Housekeeping: sessions over for a while are only history, which the audit log keeps.
+    cutoff = at - SESSION_ROWS_KEPT
+    session.execute(delete(WebSession).where(
+        or_(WebSession.ended_at < cutoff, WebSession.expires_at < cutoff)))
     session.flush()
     return row.id
 

@@ -190,6 +190,23 @@ def test_sessions_expire_when_idle_and_absolutely(
             assert later.get("/api/v1/leads").status_code == 401, column
 
 
+def test_sessions_over_for_a_month_are_cleared_at_the_next_login(
+    services: Services, tokens: dict[str, str]
+) -> None:
+    with app_client(services) as c:
+        login(c, tokens["viewer"])
+        old = hash_token(c.cookies[SESSION_COOKIE].rsplit(".", 1)[0])
+    with services.sessions() as s:
+        s.execute(update(WebSession).where(WebSession.session_hash == old)
+                  .values(expires_at=now() - timedelta(days=31)))
+        s.commit()
+    with app_client(services) as c:
+        login(c, tokens["viewer"])
+    with services.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(WebSession).where(
+            WebSession.session_hash == old)) == 0
+
+
 def test_revoking_a_token_ends_its_sessions_and_every_worker_refuses_it(
     services: Services,
 ) -> None:
