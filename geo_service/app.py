@@ -7,6 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from geo_service.auth import install_auth
+from geo_service.cache_headers import NoStore
+from geo_service.csrf import install_csrf
 from geo_service.errors import install_error_handlers
 from geo_service.limits import BodySizeLimit
 from geo_service.services import Services
@@ -37,9 +40,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # served by geo_service.api.docs, behind login
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_auth(app, settings)  # refuses a missing or weak key off loopback
+    install_csrf(app)
+    app.add_middleware(NoStore)
 
     from geo_service.routes import include_routes
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 
 import typer
+from sqlalchemy.orm import Session
 
 from geo_service.settings import Settings
 
@@ -55,7 +59,7 @@ def serve(
 
     from geo_service.app import create_app
 
-    settings = Settings()
+    settings = _serving_settings(host)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
@@ -64,24 +68,49 @@ def serve(
     )
 
 
-@tokens_app.command("create")
-def tokens_create(
-    role: str = typer.Option(..., help="viewer | screener | analyst | system | admin"),
-    name: str = typer.Option(..., help="who or what holds the token"),
-) -> None:
-    """Print a new bearer token on stdout (one line, nothing else)."""
-    from geo_service.auth import ROLES, create_token
+def _serving_settings(host: str | None) -> Settings:
+    """Settings for `serve`, after the startup checks: refuse a weak key, and a listener off
+    loopback without a key; on loopback without one, a random key for this run (exported, so
+    every worker process shares it) and a warning."""
+    import os
+    import secrets
+
+    from pydantic import ValidationError
+
+    from geo_service.settings import InsecureConfiguration
+
+    try:
+        settings = Settings()
+        settings.session_secret(host or settings.host)
+    except ValidationError as exc:
+        messages = "；".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        typer.echo(f"拒绝启动：{messages}", err=True)
+        raise typer.Exit(2) from None
+    except InsecureConfiguration as exc:
+        typer.echo(f"拒绝启动：{exc}", err=True)
+        raise typer.Exit(2) from None
+    if not settings.secret_key:
+        key = secrets.token_urlsafe(48)
+        os.environ["GEO_SCREEN_SECRET_KEY"] = key
+        settings.secret_key = key
+        typer.echo(
+            "提示：未设置 GEO_SCREEN_SECRET_KEY，仅在本机回环地址试用，本次使用随机密钥"
+            "（重启后需重新登录）。对外服务前请设置至少 32 个字符的随机密钥。",
+            err=True,
+        )
+    return settings
+
+
+@contextmanager
+def _token_db() -> Iterator[Session]:
     from geo_service.db.engine import make_engine, make_sessionmaker
     from geo_service.db.migrate import upgrade
 
-    if role not in ROLES:
-        typer.echo(f"未知角色 {role!r}，可用：{', '.join(ROLES)}", err=True)
-        raise typer.Exit(2)
     engine = make_engine(Settings().database_url)
     try:
         upgrade(engine)
         with make_sessionmaker(engine)() as session:
-            typer.echo(create_token(session, role, name, actor="cli"))
+            yield session
     finally:
         engine.dispose()
 
@@ -116,6 +145,79 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(1)
+
+
+@tokens_app.command("create")
+def tokens_create(
+    role: str = typer.Option(..., help="viewer | screener | analyst | system | admin"),
+    name: str = typer.Option(..., help="who or what holds the token"),
+    expires_in_days: int = typer.Option(
+        None, "--expires-in-days", min=1, help="the token stops working after N days"
+    ),
+) -> None:
+    """Print a new bearer token on stdout (one line, nothing else)."""
+    from geo_service.credentials import ROLES, create_token
+
+    if role not in ROLES:
+        typer.echo(f"未知角色 {role!r}，可用：{', '.join(ROLES)}", err=True)
+        raise typer.Exit(2)
+    with _token_db() as session:
+        typer.echo(create_token(session, role, name, actor=_cli_actor(),
+                                expires_in_days=expires_in_days))
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """One line per token: id, name, role, created, expires, revoked (never the token)."""
+    from geo_service.credentials import list_tokens
+    from geo_service.layer_store import audit
+
+    def when(value: datetime | None) -> str:
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
+
+    with _token_db() as session:
+        rows = list_tokens(session)
+        typer.echo("id\tname\trole\tcreated\texpires\trevoked")
+        for t in rows:
+            typer.echo(f"{t.id}\t{t.name}\t{t.role}\t{when(t.created_at)}\t"
+                       f"{when(t.expires_at)}\t{when(t.revoked_at)}")
+        audit(session, _cli_actor(), "tokens_listed", "api_token", None, {"count": len(rows)})
+        session.commit()
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    id_or_name: str = typer.Argument(..., metavar="ID_OR_NAME", help="token id or holder name"),
+) -> None:
+    """Revoke a token and end its browser sessions; every worker refuses it within the
+    layer-sync interval."""
+    from geo_service.credentials import find_tokens, revoke_token
+
+    with _token_db() as session:
+        rows = find_tokens(session, id_or_name)
+        if not rows:
+            typer.echo(f"没有 id 或名称为 {id_or_name!r} 的令牌（geo-screen tokens list 可查看）。",
+                       err=True)
+            raise typer.Exit(1)
+        if len(rows) > 1:
+            ids = ", ".join(str(r.id) for r in rows)
+            typer.echo(f"名称 {id_or_name!r} 对应多个令牌（id {ids}），请按 id 吊销。", err=True)
+            raise typer.Exit(2)
+        row = rows[0]
+        if row.revoked_at is not None:
+            typer.echo(f"令牌 {row.id}（{row.name}）此前已吊销。")
+            return
+        ended = revoke_token(session, row, actor=_cli_actor())
+        typer.echo(f"已吊销令牌 {row.id}（{row.name}，{row.role}），结束浏览器会话 {ended} 个。")
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def main() -> None:

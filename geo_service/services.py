@@ -11,7 +11,6 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from geo_service.db.engine import DatabaseLimits, make_engine, make_sessionmaker
 from geo_service.errors import database_unavailable
 from geo_service.settings import Settings
-from geo_service.token_cache import RecentPrincipals
 from layers.overlay import OverlayEngine
 from screening.calendar import WorkCalendar
 from screening.config import RulebookConfig, RulebookConfigError
@@ -37,10 +35,6 @@ class Services:
     # The rulebook's configuration and the working-day calendar, built once per process.
     rules: RulebookConfig = field(default_factory=RulebookConfig)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
-    # Callers verified recently, for stateless screening during a database outage.
-    recent_principals: RecentPrincipals[Any] = field(
-        default_factory=lambda: RecentPrincipals(300.0), repr=False
-    )
     _synced_at: float = field(default=0.0, repr=False)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -65,7 +59,6 @@ class Services:
             rules=load_rulebook(settings.rules_file),
             calendar=WorkCalendar.load(settings.calendar_dir),
             _synced_at=time.monotonic(),  # the engine was just loaded from the database
-            recent_principals=RecentPrincipals(settings.db_outage_auth_grace_s),
         )
 
     def sync_layers(self, *, force: bool = False) -> bool:

@@ -28,6 +28,8 @@ from maps.model import BasemapConfig, MapFeature
 from maps.summary import summary_html
 from screening.record import DecisionRecord
 
+# The inline scripts folium writes into every page: its map header's and the figure's own.
+TEMPLATE_INLINE_SCRIPTS = 2
 MAX_BYTES = 290_000  # the page must stay under 300 KB, whatever the layers' size
 LEAFLET_JS = "vendor/leaflet-1.9.4/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet-1.9.4/leaflet.css"
@@ -188,6 +190,15 @@ def render_case_map(
         # Vertex count falls roughly as 1/tolerance: jump most of the way at once.
         tolerance *= max(2.0, size / max_bytes * 1.5)
     return html  # pathological input (a huge damage area itself): still the coarsest drawing
+
+
+def add_script_nonce(html: str, nonce: str) -> str:
+    """Mark the template's inline scripts with a CSP nonce, so the page needs no
+    'unsafe-inline'. User text never yields a bare `<script>` (it is escaped); should one
+    appear anyway, no script gets the nonce: a broken map, never a script that runs."""
+    if html.count("<script>") != TEMPLATE_INLINE_SCRIPTS:
+        return html
+    return html.replace("<script>", f'<script nonce="{nonce}">')
 
 
 def _nearest_lines(

@@ -23,7 +23,9 @@ PG_ADMIN_URL = os.environ.get(
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    """Settings for a test: explicit, never read from the environment's .env file."""
+    """Settings for a test: explicit, never read from the environment's .env file. Absolute
+    links start at TestClient's origin unless a test says otherwise."""
+    overrides.setdefault("public_url", "http://testserver")
     return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[call-arg]
 
 

@@ -156,7 +156,7 @@ def dossier(
         services,
         lead_id,
         display_index=getattr(request.app.state, "display_index", None),
-        asset_base_url=str(request.base_url).rstrip("/") + "/static",
+        asset_base_url=services.settings.public_base_url + "/static",  # never Host
     )
     return Response(
         dossier.content,

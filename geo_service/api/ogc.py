@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import shapely.geometry
 from fastapi import APIRouter, Query, Request
@@ -40,8 +41,20 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 
 
+def _base(request: Request) -> str:
+    """Absolute links start at GEO_SCREEN_PUBLIC_URL, never at the request's Host header."""
+    base: str = request.app.state.settings.public_base_url
+    return base
+
+
 def _url(request: Request, name: str, **params: Any) -> str:
-    return str(request.url_for(name, **params))
+    return _base(request) + str(request.app.url_path_for(name, **params))
+
+
+def _here(request: Request, **query: str) -> str:
+    """This request's path (and query, optionally replaced) under the public base URL."""
+    params = {**request.query_params, **query}
+    return _base(request) + request.url.path + (f"?{urlencode(params)}" if params else "")
 
 
 def _json(body: dict[str, Any], media_type: str = JSON) -> JSONResponse:
@@ -60,7 +73,7 @@ def landing(request: Request, _: Reader) -> JSONResponse:
         "links": [
             {"href": _url(request, "ogc_landing"), "rel": "self", "type": JSON,
              "title": "本页"},
-            {"href": str(request.base_url) + "openapi.json", "rel": "service-desc",
+            {"href": _base(request) + "/openapi.json", "rel": "service-desc",
              "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI 定义"},
             {"href": _url(request, "ogc_conformance"), "rel": "conformance", "type": JSON,
              "title": "符合的标准类"},
@@ -149,11 +162,10 @@ def items(
     )
 
     def page(at: int) -> str:
-        params = {**request.query_params, "limit": str(limit), "offset": str(at)}
-        return str(request.url.replace_query_params(**params))
+        return _here(request, limit=str(limit), offset=str(at))
 
     links = [
-        {"href": str(request.url), "rel": "self", "type": GEOJSON, "title": "本页"},
+        {"href": _here(request), "rel": "self", "type": GEOJSON, "title": "本页"},
         {"href": _url(request, "ogc_collection", collection_id=collection_id),
          "rel": "collection", "type": JSON, "title": "所属集合"},
     ]

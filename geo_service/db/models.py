@@ -181,6 +181,8 @@ class HistoricalCase(Base):
 
 
 class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored. Refused once revoked or past `expires_at`."""
+
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -188,7 +190,26 @@ class ApiToken(Base):
     role: Mapped[str] = mapped_column(String(20))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A browser login. The cookie carries a random id; only its SHA-256 is stored here, so a
+    copy of the database signs in nobody. Ends at `expires_at`, after `idle` without use, at
+    logout, or when its token is revoked (`ended_at`, `end_reason`)."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    client: Mapped[str | None] = mapped_column(String(100))
 
 
 class AuditEntry(Base):

@@ -7,6 +7,7 @@ and every page is served with a Content-Security-Policy that allows this origin 
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,6 +40,7 @@ from geo_service.web import session as web_session
 from geo_service.web.explain import explain, other_warnings
 from geo_service.web.features import DisplayIndex, case_features
 from maps import BasemapConfig, render_case_map
+from maps.case_map import add_script_nonce
 from maps.display import for_display
 from maps.frames import to_display_frame
 from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES
@@ -107,15 +109,16 @@ def basemap_of(services: Any) -> BasemapConfig:
     return BasemapConfig.from_setting(s.basemap, token=s.tianditu_token, frame=s.basemap_frame)
 
 
-def csp(basemap: BasemapConfig, inline_scripts: bool = False) -> str:
-    """This origin only (plus the configured tile host for images)."""
+def csp(basemap: BasemapConfig, script_nonce: str | None = None) -> str:
+    """This origin only (plus the configured tile host for images); the case map's inline
+    scripts run by their per-response nonce, never by 'unsafe-inline'."""
     img = "'self' data:"
     url = basemap.tile_url
     if url:
         scheme, _, rest = url.partition("://")
         host = rest.split("/", 1)[0].replace("{s}", "*")
         img += f" {scheme}://{host}"
-    script = "'self' 'unsafe-inline'" if inline_scripts else "'self'"
+    script = f"'self' 'nonce-{script_nonce}'" if script_nonce else "'self'"
     return (
         f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; "
         f"script-src {script}; connect-src 'self'; font-src 'self'; frame-ancestors 'self'; "
@@ -307,8 +310,9 @@ def lead_map(
         context_features=features, title=lead.title or f"案件线索 {lead.id}", basemap=basemap,
         asset_base_url="/static", summary_open=not embed,
     )
-    return HTMLResponse(html, headers={
-        "Content-Security-Policy": csp(basemap, inline_scripts=True),
+    nonce = secrets.token_urlsafe(18)
+    return HTMLResponse(add_script_nonce(html, nonce), headers={
+        "Content-Security-Policy": csp(basemap, script_nonce=nonce),
         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
     })
 

@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from support import PG_ADMIN_URL, throwaway_database
+from support import PG_ADMIN_URL, make_settings, throwaway_database
 
 from geo_service.services import Services
-from geo_service.settings import Settings
 
 __all__ = ["PG_ADMIN_URL", "fresh_services"]
 
@@ -33,7 +32,7 @@ def fresh_services(backend: str, tmp: Path, pg_admin_url: str) -> Iterator[Servi
 
 @contextmanager
 def _opened(url: str) -> Iterator[Services]:
-    services = Services.open(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
+    services = Services.open(make_settings(url))
     try:
         yield services
     finally:

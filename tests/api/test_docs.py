@@ -8,13 +8,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo_service.app import create_app
+from geo_service.auth import create_token
 from geo_service.services import Services
 
 
 @pytest.fixture
 def docs_client(services_by_backend: dict[str, Services]) -> TestClient:
-    # The docs do not depend on the backend: one is enough.
-    with TestClient(create_app(services=services_by_backend["sqlite"])) as c:
+    # The docs do not depend on the backend: one is enough. They need a login or a token.
+    services = services_by_backend["sqlite"]
+    with services.sessions() as session:
+        token = create_token(session, "viewer", "docs-reader", actor="test")
+    with TestClient(create_app(services=services),
+                    headers={"Authorization": f"Bearer {token}"}) as c:
         yield c
 
 
@@ -68,6 +73,21 @@ def test_openapi_documents_the_api_with_chinese_examples(docs_client: TestClient
     assert "/docs" not in paths
 
 
-def test_docs_need_no_token(docs_client: TestClient) -> None:
-    assert docs_client.get("/docs").status_code == 200
-    assert docs_client.get("/openapi.json").status_code == 200
+def test_docs_need_a_login_unless_made_public(
+    services_by_backend: dict[str, Services],
+) -> None:
+    services = services_by_backend["sqlite"]
+    with TestClient(create_app(services=services)) as anonymous:
+        r = anonymous.get("/docs", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/login?next=/docs"
+        r = anonymous.get("/openapi.json")
+        assert r.status_code == 401 and "GEO_SCREEN_PUBLIC_DOCS" in r.json()["detail"]
+    public = services.settings.model_copy(update={"public_docs": True})
+    with TestClient(create_app(public, services=services)) as c:
+        assert c.get("/docs").status_code == 200
+        assert c.get("/openapi.json").json()["info"]["title"].startswith("geo-screen")
+
+
+def test_swagger_keeps_no_token_in_local_storage(docs_client: TestClient) -> None:
+    html = docs_client.get("/docs").text
+    assert '"persistAuthorization": false' in html

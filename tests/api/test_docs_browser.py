@@ -37,7 +37,10 @@ def test_docs_render_offline_and_try_it_out_works(live_docs: tuple[str, str]) ->
         page.on("request", lambda r: requests.append(r.url))
         page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.goto(f"{base}/docs")
+        page.goto(f"{base}/docs")  # the docs need a login: the login page, then back
+        page.fill("#token", token)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/docs")
         page.wait_for_selector(".opblock", timeout=20_000)
         paths = page.locator(".opblock-summary-path").all_inner_texts()
         for path in (

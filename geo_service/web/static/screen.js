@@ -12,7 +12,7 @@
   function bindName(layer, text) {
     var span = document.createElement("span"); span.textContent = text; layer.bindTooltip(span, { sticky: true });
   }
-  fetch("/web/boundaries.json", { credentials: "same-origin" })
+  GS.send("/web/boundaries.json")
     .then(function (r) { return r.ok ? r.json() : null; })
     .then(function (gj) {
       if (!gj) { return; }
