@@ -348,7 +348,7 @@ def _address_candidate(norm: NormalText, m: AddressMatch, units: UnitLayers) -> 
                 feature = found
                 unit = Unit(kind, str(found.code), str(found.name))
             else:
-                unresolved.append(fine.name)
+                unresolved.append(fine.mention.text)  # as the text writes it
         if unknown is not None:
             unresolved.append(unknown.text)
             warnings.append(

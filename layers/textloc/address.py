@@ -43,6 +43,7 @@ OLD_NAMES: Mapping[str, str] = {
 }
 
 _TOWN_SUFFIXES = ("街道", "苏木", "镇", "乡")
+_TRANSLITERATIONS = (("诺尔", "淖尔"), ("淖尔", "诺尔"))
 _NOISE_VILLAGES = re.compile(r"虚拟社区|虚拟生活区")
 
 
@@ -96,8 +97,8 @@ def _clean_town(name: str, county_aliases: Iterable[str]) -> str:
     name = name.replace("街道办事处", "街道").replace("苏木乡", "苏木")
     if name.endswith("办事处"):
         name = name[: -len("办事处")]
-    for alias in sorted(county_aliases, key=len, reverse=True):
-        if len(alias) >= 2 and name.startswith(alias) and len(name) - len(alias) >= 3:
+    for alias in sorted(county_aliases, key=len, reverse=True):  # 陈旗巴彦库仁镇 → 巴彦库仁镇
+        if alias.endswith(("旗", "县")) and name.startswith(alias) and len(name) - len(alias) >= 3:
             return name[len(alias) :]
     return name
 
@@ -119,6 +120,9 @@ def town_aliases(name: str) -> list[str]:
     """A township's names: as written, and without its kind (薛家湾镇 → 薛家湾) if that is long
     enough not to be a common word."""
     out = [name]
+    for a, b in _TRANSLITERATIONS:  # the same Mongolian word written two ways
+        if a in name:
+            out.append(name.replace(a, b))
     for suffix in _TOWN_SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 3:
             out.append(name[: -len(suffix)])
@@ -208,14 +212,20 @@ class AddressIndex:
         return found
 
     def fine_mentions(
-        self, text: str, county: str, extra_towns: Mapping[str, str] = {}
+        self,
+        text: str,
+        county: str,
+        extra_towns: Mapping[str, str] | None = None,
+        inside: Sequence[Mention] = (),
     ) -> tuple[Fine | None, Fine | None]:
-        """The township and village of `county` named in the text (the longest name wins)."""
-        towns = {**self.towns.get(county, {}), **extra_towns}
-        town = _longest(text, towns)
+        """The township and village of `county` named in the text (the longest name wins);
+        a name lying wholly inside a league/county name (科尔沁 in 科尔沁右翼前旗) is not one."""
+        towns = {**self.towns.get(county, {}), **(extra_towns or {})}
+        blocked = [(m.start, m.end) for m in inside]
+        town = _longest(text, towns, blocked=blocked)
         township = Fine("township", towns[town[2]], Mention(*town)) if town else None
         villages = self.villages.get(county, {})
-        found = _longest(text, villages, exclude=town)
+        found = _longest(text, villages, exclude=town, blocked=blocked)
         village = None
         if found:
             name, parent = villages[found[2]]
@@ -250,7 +260,10 @@ _JIONLP_LOCK = threading.Lock()
 
 
 def _longest(
-    text: str, names: Mapping[str, object], exclude: tuple[int, int, str] | None = None
+    text: str,
+    names: Mapping[str, object],
+    exclude: tuple[int, int, str] | None = None,
+    blocked: Sequence[tuple[int, int]] = (),
 ) -> tuple[int, int, str] | None:
     best: tuple[int, int, str] | None = None
     for alias in names:
@@ -258,6 +271,7 @@ def _longest(
         while start != -1:
             end = start + len(alias)
             overlaps = exclude is not None and start < exclude[1] and exclude[0] < end
+            overlaps = overlaps or any(s <= start and end <= e for s, e in blocked)
             if not overlaps and (best is None or len(alias) > len(best[2])):
                 best = (start, end, alias)
                 break
@@ -322,10 +336,13 @@ def find_address(
         if len({c for c in codes if c not in index.league_names}) > 1
     }
     readings: list[AddressMatch] = []
+    admin_spans = [m for m, _ in mentions]
     for county, used in counties.items():
-        town, village = index.fine_mentions(text, county, extra_towns.get(county, {}))
+        town, village = index.fine_mentions(text, county, extra_towns.get(county, {}), admin_spans)
         explicit = any(m.text in IRREGULAR or m.text == index.name_of(county) for m in used)
         league_mentions = leagues.get(index.league_of(county), [])
+        fine = [f.mention for f in (town, village) if f is not None]
+        used = [m for m in used if not any(f.start <= m.start and m.end <= f.end for f in fine)]
         readings.append(
             AddressMatch(
                 index.league_of(county),
