@@ -407,7 +407,8 @@ def locate_text(
             field,
             (),
         )
-    spec = parse_crs(crs, field=field.rsplit(".", 1)[0] + ".crs") if crs is not None else None
+    prefix = field.rpartition(".")[0]
+    spec = parse_crs(crs, field=f"{prefix}.crs" if prefix else "crs") if crs is not None else None
     layers = units() if callable(units) else units
     norm = normalize(text)
     coords = find_coordinates(norm.text, spec)
