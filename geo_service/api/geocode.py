@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import Field
+from shapely.geometry import mapping
 
 from geo_service.auth import Screener
 from geo_service.deps import ServicesDep
@@ -18,7 +19,10 @@ from geo_service.schemas import (
     StrictModel,
 )
 from layers.errors import LayerError
-from layers.textloc import UnitLayers, locate_text
+from maps import BasemapConfig
+from maps.display import for_display
+from maps.frames import to_display_frame
+from layers.textloc import TextLocation, UnitLayers, locate_text
 
 router = APIRouter(route_class=ChineseValidationRoute, dependencies=DOCUMENT_BEARER)
 
@@ -65,15 +69,46 @@ EXAMPLE: dict[str, Any] = {
     },
 )
 def geocode(body: GeocodeRequest, services: ServicesDep, principal: Screener) -> JSONResponse:
+    return JSONResponse(_answer(_locate(body, services)))
+
+
+def _locate(body: GeocodeRequest, services: ServicesDep) -> TextLocation:
     units = UnitLayers.from_engine(services.overlay)
     try:
-        located = locate_text(body.text, body.crs, units=units, field="text")
+        return locate_text(body.text, body.crs, units=units, field="text")
     except LayerError as exc:
         raise domain_error(exc, "text") from None
-    return JSONResponse(
-        {
-            "candidates": [c.to_dict() for c in located.candidates],
-            "needs_verification": located.needs_verification,
-            "warnings": [w.to_dict() for w in located.warnings],
-        }
-    )
+
+
+def _answer(located: TextLocation) -> dict[str, Any]:
+    return {
+        "candidates": [c.to_dict() for c in located.candidates],
+        "needs_verification": located.needs_verification,
+        "warnings": [w.to_dict() for w in located.warnings],
+    }
+
+
+# --- for the /screen page: the same candidates, plus geometries in the base map's frame -------
+
+web_router = APIRouter(route_class=ChineseValidationRoute)
+DISPLAY_TOLERANCE_DEG = 0.0005  # ≈ 50 m: a county outline, drawn for orientation
+
+
+@web_router.post("/web/geocode", include_in_schema=False)
+def geocode_for_page(
+    body: GeocodeRequest, services: ServicesDep, principal: Screener
+) -> JSONResponse:
+    """`POST /api/v1/geocode`'s answer, each candidate with `display_geometry` in the frame of
+    the page's tiles (shifted to GCJ-02 when they are), so it lands where the words say."""
+    s = services.settings
+    basemap = BasemapConfig.from_setting(s.basemap, token=s.tianditu_token, frame=s.basemap_frame)
+    located = _locate(body, services)
+    answer = _answer(located)
+    for out, candidate in zip(answer["candidates"], located.candidates, strict=True):
+        shown = None
+        if candidate.geometry is not None:
+            simple = for_display(candidate.geometry, DISPLAY_TOLERANCE_DEG)
+            if simple is not None:
+                shown = mapping(to_display_frame(simple, basemap.frame))
+        out["display_geometry"] = shown
+    return JSONResponse(answer)
