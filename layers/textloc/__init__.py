@@ -210,6 +210,8 @@ class UnitLayers:
         units = cls(features)
         with _CACHE_LOCK:
             _CACHE[id(engine)] = (key, units)
+            while len(_CACHE) > _CACHE_SIZE:  # preview engines come and go
+                _CACHE.pop(next(iter(_CACHE)))
         return units
 
     def containing(self, kind: str, geometry: BaseGeometry) -> LayerFeature | None:
@@ -228,6 +230,7 @@ class UnitLayers:
 
 _CACHE: dict[int, tuple[tuple, UnitLayers]] = {}
 _CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4
 
 
 def _radius_m(geometry: BaseGeometry) -> float:
