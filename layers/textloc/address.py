@@ -161,9 +161,10 @@ class AddressIndex:
             if city.startswith("_"):
                 continue
             for county, towns in counties.items():
-                code = by_name.get(county)
-                if county.startswith("_") or code is None:
+                county_code = by_name.get(county)
+                if county.startswith("_") or county_code is None:
                     continue
+                code = county_code
                 for alias in towns.get("_alias") or ():
                     if len(alias) >= 2:
                         self.aliases.setdefault(alias, set()).add(code)
