@@ -13,11 +13,12 @@ The jionlp dictionary spells some entries as statistics tables do (上海嘎查�
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
 from layers.admin_names import COUNTIES, IRREGULAR, LEAGUES, default_gazetteer
 
@@ -141,7 +142,8 @@ class AddressIndex:
     """Names of the region's units, from the gazetteer and the jionlp dictionary."""
 
     def __init__(self) -> None:
-        import jionlp
+        with contextlib.redirect_stdout(io.StringIO()):  # jionlp and jiojio print on import
+            import jionlp
 
         self._jionlp = jionlp
         self.league_names = dict(LEAGUES)
@@ -280,10 +282,17 @@ def _longest(
     return best
 
 
-@cache
+_INDEX: AddressIndex | None = None
+_INDEX_LOCK = threading.Lock()
+
+
 def address_index() -> AddressIndex:
-    """Built once per process on first use (≈1 s: jionlp reads its dictionary)."""
-    return AddressIndex()
+    """Built once per process on first use (1–2 s: jionlp reads its dictionary)."""
+    global _INDEX
+    with _INDEX_LOCK:
+        if _INDEX is None:
+            _INDEX = AddressIndex()
+        return _INDEX
 
 
 def _score(

@@ -9,6 +9,8 @@ a hopeless text must be refused. A miss that is not flagged would be a silent wr
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -133,3 +135,18 @@ def test_corpus_hit_rate(units: UnitLayers) -> None:
     # Never a silent wrong place: a miss must at least be flagged or refused.
     assert not wrong, wrong
     assert rate >= REQUIRED_HIT_RATE, f"hit rate {rate:.1%} ({hits}/{len(rows)}); misses: {misses}"
+
+
+def test_the_dictionary_prints_nothing_to_stdout() -> None:
+    """jionlp and jiojio print banners on import; `geo-screen screen` may write CSV to stdout."""
+    code = "from layers.textloc.address import find_address; find_address('准旗薛家湾镇')"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
