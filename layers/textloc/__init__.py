@@ -191,6 +191,7 @@ class UnitLayers:
             kind: {str(f.code): f for f in ix.features if f.code}
             for kind, ix in self._kinds.items()
         }
+        self._radii: dict[int, float] = {}
 
     @classmethod
     def from_engine(cls, engine: Any) -> UnitLayers:
@@ -223,6 +224,14 @@ class UnitLayers:
     def named_in(self, kind: str, county: str) -> list[LayerFeature]:
         """Features of a township/village layer whose code nests in `county`."""
         return [f for f in self._kinds[kind].features if str(f.code or "").startswith(county)]
+
+    def radius_m(self, feature: LayerFeature) -> float:
+        """How far from 'somewhere in this unit' a lead may be: the radius of a circle as
+        large as the unit (cached: a county's geodesic area takes milliseconds)."""
+        key = id(feature)
+        if key not in self._radii:
+            self._radii[key] = _radius_m(feature.geometry)
+        return self._radii[key]
 
     def inside_region(self, geometry: BaseGeometry) -> bool:
         return self.containing("county", geometry) is not None
@@ -369,7 +378,7 @@ def _address_candidate(norm: NormalText, m: AddressMatch, units: UnitLayers) -> 
                 )
             )
     geometry = feature.geometry if feature is not None else None
-    precision = nice_precision(_radius_m(geometry)) if geometry is not None else None
+    precision = nice_precision(units.radius_m(feature)) if feature is not None else None
     return Candidate(
         method="address",
         matched=norm.raw[raw_start:raw_end],
@@ -419,7 +428,7 @@ def locate_text(
     candidates, dropped = _coordinate_candidates(norm, coords.readings, layers)
     warnings = list(coords.warnings)
     extra = {c: _layer_towns(layers, c) for c in _counties_with_towns(layers)}
-    address = find_address(norm.plain, extra)
+    address = find_address(norm.plain, extra, parser=not candidates)
     understood += [u for u in address.understood if u not in understood]
     addressed = [_address_candidate(norm, m, layers) for m in address.matches]
     if candidates:

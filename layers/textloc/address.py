@@ -309,18 +309,27 @@ def _score(
 
 
 def find_address(
-    text: str, extra_towns: Mapping[str, Mapping[str, str]] | None = None
+    text: str,
+    extra_towns: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    parser: bool = True,
 ) -> AddressFindings:
     """Every reading of the address in `text` (NFKC-normalised), best first.
 
     `extra_towns`: county → {alias: township name} from a loaded township layer, so its names
-    are recognised even where the dictionary lacks them.
+    are recognised even where the dictionary lacks them. `parser=False`: the region's own names
+    only, without jionlp's parser (a cross-check beside coordinates).
     """
     index = address_index()
     extra_towns = extra_towns or {}
     findings = AddressFindings()
     mentions = index.admin_mentions(text)
-    jio = index.jionlp_reading(text)
+    # jionlp's parser reads what the region's own names miss, and places outside the region.
+    jio: Mapping[str, str | None] = {}
+    if parser and not any(
+        code not in index.league_names for _, codes in mentions for code in codes
+    ):
+        jio = index.jionlp_reading(text)
     counties: dict[str, list[Mention]] = {}
     leagues: dict[str, list[Mention]] = {}
     for mention, codes in mentions:
