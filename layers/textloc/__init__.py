@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -196,10 +197,10 @@ class UnitLayers:
     @classmethod
     def from_engine(cls, engine: Any) -> UnitLayers:
         """From an OverlayEngine's active layers; the built-in county/league boundaries stand in
-        for a kind with no active layer. Cached per set of active versions."""
+        for a kind with no active layer. Kept with the engine until its active versions change."""
         key = tuple(sorted(engine.layer_versions.items()))
-        with _CACHE_LOCK:
-            cached = _CACHE.get(id(engine))
+        with _BY_ENGINE_LOCK:
+            cached = _BY_ENGINE.get(engine)
             if cached is not None and cached[0] == key:
                 return cached[1]
         features = {kind: engine.features_of(kind) for kind in UNIT_KINDS}
@@ -209,10 +210,8 @@ class UnitLayers:
 
                 features[kind] = load_series(kind).features
         units = cls(features)
-        with _CACHE_LOCK:
-            _CACHE[id(engine)] = (key, units)
-            while len(_CACHE) > _CACHE_SIZE:  # preview engines come and go
-                _CACHE.pop(next(iter(_CACHE)))
+        with _BY_ENGINE_LOCK:
+            _BY_ENGINE[engine] = (key, units)
         return units
 
     def containing(self, kind: str, geometry: BaseGeometry) -> LayerFeature | None:
@@ -237,9 +236,9 @@ class UnitLayers:
         return self.containing("county", geometry) is not None
 
 
-_CACHE: dict[int, tuple[tuple, UnitLayers]] = {}
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 4
+# Per engine (weakly held: preview engines come and go), rebuilt when its active versions change.
+_BY_ENGINE: weakref.WeakKeyDictionary[Any, tuple[tuple, UnitLayers]] = weakref.WeakKeyDictionary()
+_BY_ENGINE_LOCK = threading.Lock()
 
 
 def _radius_m(geometry: BaseGeometry) -> float:

@@ -17,7 +17,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from layers.admin_names import LEAGUES
+from layers.admin_names import resolve_admin_name
 from layers.crs import CRSSpec
 from layers.location import LocationWarning
 from layers.measure import geodesic_distance_m
@@ -26,7 +26,6 @@ from screening.facts import CoarseLocation
 
 # How far a point read from the text may lie from the submitted geometry before it is said.
 DISAGREE_M = 1000.0
-_LEAGUE_NAMES = dict(LEAGUES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,27 +39,18 @@ class TextResolved:
     resolution: dict[str, Any]  # `location_resolution` (API.md)
 
 
-def _coarse(code: str, name: str, level: str) -> CoarseLocation:
-    league = code[:4] + "00"
-    return CoarseLocation(
-        code=code,
-        name=name,
-        level="league" if level == "league" else "county",
-        league_code=league,
-        league_name=_LEAGUE_NAMES.get(league, league),
-    )
+def _coarse(code: str) -> CoarseLocation:
+    """A county or league code → the rulebook's coarse location (the gazetteer's own)."""
+    return resolve_admin_name(code, FIELD)
 
 
 def _common_unit(candidates: tuple[Candidate, ...]) -> CoarseLocation | None:
     counties = {c.county.code for c in candidates if c.county is not None}
     leagues = {c.league_code for c in candidates if c.league_code}
     if len(counties) == 1 and all(c.county is not None for c in candidates):
-        county = candidates[0].county
-        assert county is not None
-        return _coarse(county.code, county.name, "county")
+        return _coarse(next(iter(counties)))
     if len(leagues) == 1:
-        league = next(iter(leagues))
-        return _coarse(league, _LEAGUE_NAMES.get(league, league), "league")
+        return _coarse(next(iter(leagues)))
     return None
 
 
@@ -108,7 +98,7 @@ def resolve_text(
         )
     unit = best.county or best.unit
     assert unit is not None
-    coarse = _coarse(unit.code, unit.name, unit.level)
+    coarse = _coarse(unit.code)
     return TextResolved(None, coarse, best.precision_m, None, None, tuple(warnings), resolution)
 
 
