@@ -21,8 +21,10 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
+from pyproj import CRS
 from shapely.geometry import MultiPoint, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -231,8 +233,6 @@ def _angles(text: str) -> list[_Angle]:
         a = _angle(match)
         if a is None:
             continue
-        if a.axis is None and match.group("bare") is None and match.group("dd") is None:
-            pass  # DMS without a label: still an angle
         if a.value > 180:
             continue
         out.append(a)
@@ -393,6 +393,15 @@ def _survey_frames(
         datum = "Xian80"
     elif _BEIJING54.search(text):
         datum = "Beijing54"
+    if datum != "CGCS2000":
+        warnings.append(
+            LocationWarning(
+                "old_datum",
+                f"文字注明为{'西安80' if datum == 'Xian80' else '北京54'}坐标：其与 CGCS2000 之间"
+                "没有可用的官方转换参数，PROJ 按近似转换，误差可达数十米。"
+                "请尽量提供 CGCS2000 坐标。",
+            )
+        )
     prefixed = {int(e // 1_000_000) for e in eastings if e >= 1_000_000}
     cm_match = _CENTRAL_MERIDIAN.search(text)
     zone_match = _ZONE.search(text)
@@ -459,14 +468,32 @@ def _gk_spec(datum: str, *, zone: int | None = None, cm: int | None = None, six:
     return parse_crs(f"EPSG:{base + (cm - 75) // 3}")
 
 
+@lru_cache(maxsize=64)
+def _expects_zone_prefix(spec: CRSSpec) -> bool:
+    """Whether the CRS's eastings carry the zone number (false easting of millions of metres)."""
+    if spec.epsg is None:
+        return False
+    operation = CRS.from_epsg(spec.epsg).coordinate_operation
+    params = operation.params if operation is not None else []
+    false_easting = next((p.value for p in params if p.name.lower() == "false easting"), 0.0)
+    return float(false_easting) >= 1_000_000
+
+
 # --- links ------------------------------------------------------------------------------------
 
 
 def _floats(value: str) -> list[float] | None:
     try:
-        return [float(v) for v in re.split(r"[,，]", value.strip()) if v != ""]
+        out = [float(v) for v in re.split(r"[,，]", value.strip()) if v != ""]
     except ValueError:
         return None
+    return out if all(math.isfinite(v) for v in out) else None
+
+
+def _pair(x: str | None, y: str | None) -> tuple[float, float] | None:
+    """Two query values as numbers, or None when either is missing or not a number."""
+    values = _floats(f"{x},{y}") if x and y else None
+    return (values[0], values[1]) if values and len(values) == 2 else None
 
 
 def _first(query: dict[str, list[str]], *names: str) -> str | None:
@@ -489,9 +516,9 @@ def _link_point(url: str) -> tuple[float, float, CRSSpec, str] | str | None:
         lonlat = _first(query, "position", "lnglat", "location", "center")
         if lonlat and (v := _floats(lonlat)) and len(v) >= 2:
             return v[0], v[1], GCJ02, app
-        lon, lat = _first(query, "lon", "lng", "dlon"), _first(query, "lat", "dlat")
-        if lon and lat:
-            return float(lon), float(lat), _app_frame(query, GCJ02), app
+        pair = _pair(_first(query, "lon", "lng", "dlon"), _first(query, "lat", "dlat"))
+        if pair:
+            return pair[0], pair[1], _app_frame(query, GCJ02), app
         q = _first(query, "q")
         if q and (v := _floats(q)) and len(v) >= 2:  # q=lat,lon
             return v[1], v[0], GCJ02, app
@@ -504,9 +531,9 @@ def _link_point(url: str) -> tuple[float, float, CRSSpec, str] | str | None:
             for item in marker.split(";"):
                 if item.startswith("coord:") and (v := _floats(item[6:])) and len(v) >= 2:
                     return v[1], v[0], frame, app
-        pointx, pointy = _first(query, "pointx"), _first(query, "pointy")
-        if pointx and pointy:
-            return float(pointx), float(pointy), frame, app
+        pair = _pair(_first(query, "pointx"), _first(query, "pointy"))
+        if pair:
+            return pair[0], pair[1], frame, app
         latlng = _first(query, "coord", "center", "tocoord", "location")
         if latlng and (v := _floats(latlng)) and len(v) >= 2:
             return v[1], v[0], frame, app
@@ -601,12 +628,7 @@ def find_coordinates(text: str, request_crs: CRSSpec | None) -> Findings:
         precision = max(1.0, max(p.resolution_m for p in survey))
         findings.understood.append(f"{len(survey)} 个测量坐标（X 北坐标、Y 东坐标）")
         for spec, label in frames:
-            prefixed = spec.epsg is not None and (
-                4513 <= spec.epsg <= 4533
-                or 2349 <= spec.epsg <= 2369
-                or 2401 <= spec.epsg <= 2421
-                or 4491 <= spec.epsg <= 4501
-            )
+            prefixed = _expects_zone_prefix(spec)
             pts = [(p.easting if prefixed else p.easting % 1_000_000, p.northing) for p in survey]
             findings.readings.append(
                 Reading(

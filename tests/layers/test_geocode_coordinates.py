@@ -139,3 +139,18 @@ def test_hopeless_text_says_what_was_read(units: UnitLayers) -> None:
 def test_dates_and_areas_are_not_coordinates(units: UnitLayers) -> None:
     with pytest.raises(TextNotLocated):
         locate_text("2024-05-12 举报，面积12.50公顷，电话13912345678", units=units)
+
+
+def test_six_degree_zone_and_old_datum_are_read(units: UnitLayers) -> None:
+    northing, easting = _survey(LON, LAT, 4497)  # CGCS2000 6° zone 19 (CM 111°)
+    best = locate_text(f"X={northing:.2f}，Y={easting:.2f}", units=units).best
+    assert best.crs == "EPSG:4497" and _metres(best.geometry) < 0.5
+    n80, e80 = _survey(LON, LAT, 2361)  # Xian 1980 3° zone 37, through PROJ both ways
+    old = locate_text(f"西安80坐标系：X={n80:.2f}，Y={e80:.2f}", units=units).best
+    assert old.crs == "EPSG:2361"
+    assert any(w.code == "old_datum" for w in old.warnings)  # said: no official parameters
+
+
+def test_a_broken_link_falls_back_to_the_address(units: UnitLayers) -> None:
+    best = locate_text("https://uri.amap.com/marker?lon=abc&lat=1 准旗某地", units=units).best
+    assert best.method == "address" and best.unit is not None and best.unit.code == "150622"
