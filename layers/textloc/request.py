@@ -58,10 +58,15 @@ def _ambiguous_error(located: TextLocation, field: str) -> TextNotLocated:
     listed = "；".join(
         f"{c.label or c.matched} → {c.unit.name if c.unit else '区外'}" for c in located.candidates
     )
+    coordinates = located.best.method == "coordinates_in_text"
+    hint = (
+        "请注明带号或中央经线（测量坐标）、坐标系"
+        if coordinates
+        else "请在地名前写明盟市或旗县（如“呼和浩特市清水河县城关镇”）"
+    )
     return TextNotLocated(
-        f"线索文字中的坐标有 {len(located.candidates)} 种读法，分属不同盟市，"
-        f"无法确定管辖：{listed}。"
-        "请注明带号或中央经线（测量坐标）、坐标系，或在 /screen 页面选定一种读法后再筛查。",
+        f"线索文字有 {len(located.candidates)} 种读法，分属不同盟市，无法确定管辖：{listed}。"
+        f"{hint}，或在 /screen 页面选定一种读法后再筛查。",
         field,
         located.understood,
     )

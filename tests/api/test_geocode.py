@@ -171,3 +171,17 @@ def test_geocode_refusals(client: TestClient, auth: Auth) -> None:
         )
         assert geocoded.status_code == screened.status_code
         assert geocoded.status_code == (200 if role in ("screener", "system", "admin") else 403)
+
+
+def test_a_town_name_in_several_counties(client: TestClient, auth: Auth) -> None:
+    anywhere = screen(client, auth, {"text": "城关镇附近有人挖砂"})  # four counties, three leagues
+    assert anywhere.status_code == 422
+    message = anywhere.json()["errors"][0]["message"]
+    assert "清水河县" in message and "兴和县" in message and "写明盟市或旗县" in message
+    # with its league named: both readings are in 呼和浩特市, which decides; the rest is verified
+    body = screen(client, auth, {"text": "呼和浩特市城关镇附近"}).json()
+    res = body["location_resolution"]
+    assert res["needs_verification"] is True
+    assert res["unit"] == {"level": "league", "code": "150100", "name": "呼和浩特市"}
+    assert {c["unit"]["code"] for c in res["candidates"]} == {"150123", "150124"}
+    assert body["jurisdiction"]["rights_holder"]["code"] == "150100"
