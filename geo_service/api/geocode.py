@@ -19,10 +19,10 @@ from geo_service.schemas import (
     StrictModel,
 )
 from layers.errors import LayerError
+from layers.textloc import TextLocation, UnitLayers, locate_text
 from maps import BasemapConfig
 from maps.display import for_display
 from maps.frames import to_display_frame
-from layers.textloc import TextLocation, UnitLayers, locate_text
 
 router = APIRouter(route_class=ChineseValidationRoute, dependencies=DOCUMENT_BEARER)
 

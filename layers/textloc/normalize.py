@@ -65,3 +65,8 @@ def normalize(raw: str) -> NormalText:
             origin.append(i)
     text = "".join(plain)
     return NormalText(raw, text.translate(_MARKS), text, tuple(origin))
+
+
+def decimals(number: str) -> int:
+    """How many decimals a number is written with ("39.8367" → 4): its resolution."""
+    return len(number.split(".", 1)[1]) if "." in number else 0
