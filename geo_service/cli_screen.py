@@ -566,7 +566,8 @@ def register(app: typer.Typer) -> None:
     @app.command("screen")
     def screen_command(
         file: Annotated[
-            Path, typer.Argument(help="CSV（lon,lat / wkt / geometry / admin_name / text 列）或 GeoJSON")
+            Path,
+            typer.Argument(help="CSV（lon,lat / wkt / geometry / admin_name / text 列）或 GeoJSON"),
         ],
         out: Annotated[
             Path | None,
