@@ -337,7 +337,7 @@ def locate_text(
     candidates, dropped = _coordinate_candidates(norm, coords.readings, layers)
     warnings = list(coords.warnings)
     extra = {c: _layer_towns(layers, c) for c in _counties_with_towns(layers)}
-    address = find_address(norm.plain, extra, parser=not candidates)
+    address = find_address(norm.plain, extra)
     understood += [u for u in address.understood if u not in understood]
     addressed = [_address_candidate(norm, m, layers) for m in address.matches]
     if candidates:

@@ -1,26 +1,27 @@
 """An address written in a lead → league, banner/county, 苏木/乡镇/街道 and 嘎查/村 (names only).
 
-The hierarchy and its dictionary come from jionlp (Apache-2.0): `jionlp.parse_location` reads
-province/city/county (it knows many short forms and follows renamed units), and
-`jionlp.china_location_loader` lists every township and village under each county. The region's
-own short forms (准旗, 阿左旗, 达旗, old league names) come from `layers.admin_names`, which also
-settles what jionlp reads differently (阿旗 is 阿鲁科尔沁旗 locally; jionlp says 阿荣旗) — and a
-township named in the text decides between two counties a short form could mean.
+The hierarchy and its names come from jionlp's division dictionary (`dictionary.py`): every
+township and village under each county, the counties' short names, and every province, city and
+county elsewhere (to say that a text names a place outside the region). The region's own short
+forms (准旗, 阿左旗, 达旗, 阿旗 = 阿鲁科尔沁旗, old league names) come from `layers.admin_names`,
+renamed units from `OLD_NAMES`; a township named in the text settles which county a short form
+means. jionlp's own parser (`parse_location`) was judged and not used: it reads 143 of the
+corpus's 176 addresses right against 176 here (it misses 杭旗, 托县, 太旗, reads 阿旗 as 阿荣旗 and
+"巴彦浩特镇附近" as 黑龙江巴彦县), and importing it loads the GPL-3.0 segmenter jiojio.
 
-The jionlp dictionary spells some entries as statistics tables do (上海嘎查村, 乌力吉苏木乡,
+The dictionary spells some entries as statistics tables do (上海嘎查村, 乌力吉苏木乡,
 巴彦浩特南环路街道办事处, 陈旗巴彦库仁镇); each gets the names people write as aliases.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from layers.admin_names import COUNTIES, IRREGULAR, LEAGUES, default_gazetteer
+from layers.textloc.dictionary import Divisions, read_divisions
 
 REGION_NAME = "内蒙古自治区"
 
@@ -91,7 +92,7 @@ class AddressMatch:
 class AddressFindings:
     matches: list[AddressMatch] = field(default_factory=list)
     understood: list[str] = field(default_factory=list)
-    outside_region: str | None = None  # a place jionlp put in another province
+    outside_region: str | None = None  # a place in another province the text names
 
 
 def _clean_town(name: str, county_aliases: Iterable[str]) -> str:
@@ -139,13 +140,10 @@ def village_aliases(name: str) -> list[str]:
 
 
 class AddressIndex:
-    """Names of the region's units, from the gazetteer and the jionlp dictionary."""
+    """Names of the region's units, from the gazetteer and jionlp's division dictionary."""
 
-    def __init__(self) -> None:
-        with contextlib.redirect_stdout(io.StringIO()):  # jionlp and jiojio print on import
-            import jionlp
-
-        self._jionlp = jionlp
+    def __init__(self, divisions: Divisions | None = None) -> None:
+        divisions = divisions or read_divisions()
         self.league_names = dict(LEAGUES)
         self.county_names = dict(COUNTIES)
         gazetteer = default_gazetteer()
@@ -155,34 +153,26 @@ class AddressIndex:
                 self.aliases.setdefault(alias, set()).add(unit.code)
         for alias, code in OLD_NAMES.items():
             self.aliases.setdefault(alias, set()).add(code)
-        tree = jionlp.china_location_loader(detail=True)[REGION_NAME]
-        by_name = {name: code for code, name in COUNTIES}
         self.towns: dict[str, dict[str, str]] = {}  # county → alias → town name
         self.villages: dict[str, dict[str, tuple[str, str]]] = {}  # county → alias → (v, town)
-        for city, counties in tree.items():
-            if city.startswith("_"):
+        for code, county in divisions.counties.items():
+            if code not in self.county_names:  # development zones and the like
                 continue
-            for county, towns in counties.items():
-                county_code = by_name.get(county)
-                if county.startswith("_") or county_code is None:
-                    continue
-                code = county_code
-                for alias in towns.get("_alias") or ():
-                    if len(alias) >= 2:
-                        self.aliases.setdefault(alias, set()).add(code)
-                own = gazetteer.aliases_of(code) | {county}
-                for town, villages in towns.items():
-                    if town.startswith("_"):
+            for alias in county.aliases:
+                if len(alias) >= 2:
+                    self.aliases.setdefault(alias, set()).add(code)
+            own = gazetteer.aliases_of(code) | {county.name}
+            for town, villages in county.towns.items():
+                clean = _clean_town(town, own)
+                for alias in town_aliases(clean):
+                    self.towns.setdefault(code, {}).setdefault(alias, clean)
+                for village in villages:
+                    if _NOISE_VILLAGES.search(village):
                         continue
-                    clean = _clean_town(town, own)
-                    for alias in town_aliases(clean):
-                        self.towns.setdefault(code, {}).setdefault(alias, clean)
-                    for village in villages or ():
-                        if _NOISE_VILLAGES.search(village):
-                            continue
-                        v = _clean_village(village)
-                        for alias in village_aliases(v):
-                            self.villages.setdefault(code, {}).setdefault(alias, (v, clean))
+                    v = _clean_village(village)
+                    for alias in village_aliases(v):
+                        self.villages.setdefault(code, {}).setdefault(alias, (v, clean))
+        self._elsewhere = tuple(divisions.elsewhere.items())
         self._by_alias_len = sorted(self.aliases, key=len, reverse=True)
         self._region_towns: dict[str, list[tuple[str, str]]] = {}
         for code, towns in self.towns.items():
@@ -254,12 +244,11 @@ class AddressIndex:
                 )
         return out
 
-    def jionlp_reading(self, text: str) -> dict[str, str | None]:
-        with _JIONLP_LOCK:  # the parser keeps state between calls
-            return self._jionlp.parse_location(text, town_village=False, change2new=True)
-
-
-_JIONLP_LOCK = threading.Lock()
+    def elsewhere(self, text: str) -> str | None:
+        """The place outside the region that the text names, as precisely as it names it
+        (河北省承德市 rather than 河北省)."""
+        found = [where for name, where in self._elsewhere if name in text]
+        return max(found, key=len) if found else None
 
 
 def _longest(
@@ -287,7 +276,7 @@ _INDEX_LOCK = threading.Lock()
 
 
 def address_index() -> AddressIndex:
-    """Built once per process on first use (1–2 s: jionlp reads its dictionary)."""
+    """Built once per process on first use (about a second: the dictionary is read)."""
     global _INDEX
     with _INDEX_LOCK:
         if _INDEX is None:
@@ -309,41 +298,23 @@ def _score(
 
 
 def find_address(
-    text: str,
-    extra_towns: Mapping[str, Mapping[str, str]] | None = None,
-    *,
-    parser: bool = True,
+    text: str, extra_towns: Mapping[str, Mapping[str, str]] | None = None
 ) -> AddressFindings:
     """Every reading of the address in `text` (NFKC-normalised), best first.
 
     `extra_towns`: county → {alias: township name} from a loaded township layer, so its names
-    are recognised even where the dictionary lacks them. `parser=False`: the region's own names
-    only, without jionlp's parser (a cross-check beside coordinates).
+    are recognised even where the dictionary lacks them.
     """
     index = address_index()
     extra_towns = extra_towns or {}
     findings = AddressFindings()
     mentions = index.admin_mentions(text)
-    # jionlp's parser reads what the region's own names miss, and places outside the region.
-    jio: Mapping[str, str | None] = {}
-    if parser and not any(
-        code not in index.league_names for _, codes in mentions for code in codes
-    ):
-        jio = index.jionlp_reading(text)
     counties: dict[str, list[Mention]] = {}
     leagues: dict[str, list[Mention]] = {}
     for mention, codes in mentions:
         for code in codes:
             target = leagues if code in index.league_names else counties
             target.setdefault(code, []).append(mention)
-    notes: list[str] = []
-    if jio.get("province") == REGION_NAME and jio.get("county") in {
-        n for n in index.county_names.values()
-    }:
-        code = next(c for c, n in index.county_names.items() if n == jio["county"])
-        if code not in counties and not counties:
-            counties[code] = []
-            notes.append(f"jionlp 将文字识别为{jio['county']}")
     if leagues:
         named = set(leagues)
         inside = {c: m for c, m in counties.items() if index.league_of(c) in named}
@@ -370,7 +341,6 @@ def find_address(
                 town,
                 village,
                 _score(county, town, village, explicit),
-                tuple(notes),
             )
         )
     if not readings:
@@ -389,8 +359,8 @@ def find_address(
                     (f"文字未写旗县，按乡镇名“{town.name}”推定旗县",),
                 )
             )
-    if not readings and not leagues and jio.get("province") not in (None, REGION_NAME):
-        where = "".join(p for p in (jio.get("province"), jio.get("city"), jio.get("county")) if p)
+    where = index.elsewhere(text) if not readings and not leagues else None
+    if where is not None:
         findings.outside_region = where
         findings.understood.append(f"{where}（不在内蒙古自治区）")
         return findings

@@ -19,8 +19,10 @@ import pytest
 from layer_files import builtin_features
 from shapely.geometry import Polygon
 
+from layers.admin_names import COUNTIES
 from layers.measure import GEOD
 from layers.textloc import Candidate, TextNotLocated, UnitLayers, locate_text
+from layers.textloc.dictionary import read_divisions
 
 CORPUS = Path(__file__).parents[1] / "data" / "geocode_corpus.jsonl"
 # The README states this (measured: see `test_corpus_hit_rate`'s message).
@@ -137,9 +139,14 @@ def test_corpus_hit_rate(units: UnitLayers) -> None:
     assert rate >= REQUIRED_HIT_RATE, f"hit rate {rate:.1%} ({hits}/{len(rows)}); misses: {misses}"
 
 
-def test_the_dictionary_prints_nothing_to_stdout() -> None:
-    """jionlp and jiojio print banners on import; `geo-screen screen` may write CSV to stdout."""
-    code = "from layers.textloc.address import find_address; find_address('准旗薛家湾镇')"
+def test_the_dictionary_is_read_as_data() -> None:
+    """jionlp's dictionary without importing jionlp: that would load the GPL-3.0 segmenter
+    jiojio and print banners to stdout, where `geo-screen screen` may write its CSV."""
+    code = (
+        "import sys; from layers.textloc.address import find_address; "
+        "assert find_address('准旗薛家湾镇').matches[0].county_code == '150622'; "
+        "assert 'jionlp' not in sys.modules and 'jiojio' not in sys.modules"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -150,3 +157,13 @@ def test_the_dictionary_prints_nothing_to_stdout() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
+
+
+def test_the_dictionary_covers_every_county() -> None:
+    divisions = read_divisions()
+    missing = [name for code, name in COUNTIES if code not in divisions.counties]
+    assert missing == []
+    assert all(divisions.counties[code].towns for code, _ in COUNTIES)
+    assert "薛家湾镇" in divisions.counties["150622"].towns
+    assert divisions.elsewhere["承德市"] == "河北省承德市"
+    assert "内蒙古" not in divisions.elsewhere and "鄂尔多斯" not in divisions.elsewhere
