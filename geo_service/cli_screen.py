@@ -66,6 +66,9 @@ OUT_COLUMNS = (
     "responsible",
     "preliminary_check_due",
     "needs_verification",
+    "located_by",
+    "located_matched",
+    "located_unit",
     "warnings",
     "error",
 )
@@ -95,7 +98,7 @@ def _number(value: str) -> float | str:
 
 
 def row_to_request(row: dict[str, str]) -> dict[str, Any] | DomainError:
-    """A CSV row → a screen request dict (columns: lon/lat, wkt, geometry or admin_name, crs,
+    """A CSV row → a screen request dict (columns: lon/lat, wkt, geometry or admin_name, text, crs,
     precision_m, obligor_id, obligor_name, prior_damage_dates and the request's own fields)."""
     row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
     lower = {k.lower(): v for k, v in row.items()}
@@ -114,6 +117,8 @@ def row_to_request(row: dict[str, str]) -> dict[str, Any] | DomainError:
             }
         elif lower.get("admin_name"):
             location["admin_name"] = lower["admin_name"]
+        if lower.get("text"):  # the lead's own words: an address, coordinates or a map link
+            location["text"] = lower["text"]
     except (json.JSONDecodeError, ShapelyError) as exc:
         field = "geometry" if lower.get("geometry") else "wkt"
         return InvalidInput("位置无法解析。", [FieldError(field, f"无法解析：{exc}")])
@@ -286,8 +291,19 @@ def flat_row(index: int, result: dict[str, Any]) -> dict[str, Any]:
         "responsible": _names(d.departments.responsible),
         "preliminary_check_due": due,
         "needs_verification": d.needs_verification,
+        **_located(result.get("location_resolution") or {}),
         "warnings": "；".join(w.message or "" for w in d.warnings),
         "error": "",
+    }
+
+
+def _located(resolution: dict[str, Any]) -> dict[str, Any]:
+    """How the row was located (location_resolution): method, the words used, the unit."""
+    unit = resolution.get("unit") or {}
+    return {
+        "located_by": resolution.get("method"),
+        "located_matched": resolution.get("matched"),
+        "located_unit": f"{unit['name']}（{unit['code']}）" if unit else None,
     }
 
 
@@ -545,7 +561,8 @@ def register(app: typer.Typer) -> None:
     @app.command("screen")
     def screen_command(
         file: Annotated[
-            Path, typer.Argument(help="CSV（lon,lat / wkt / geometry / admin_name 列）或 GeoJSON")
+            Path,
+            typer.Argument(help="CSV（lon,lat / wkt / geometry / admin_name / text 列）或 GeoJSON"),
         ],
         out: Annotated[
             Path | None,

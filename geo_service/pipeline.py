@@ -27,6 +27,8 @@ from layers.admin_names import resolve_admin_name
 from layers.errors import GeometryError, LayerError, UnknownCRSError
 from layers.location import LocationWarning, ParsedLocation, parse_location, parse_locations
 from layers.overlay import OverlayEngine, OverlayResult
+from layers.textloc import UnitLayers
+from layers.textloc import request as textloc
 from screening.facts import (
     AreaHit,
     CoarseLocation,
@@ -50,6 +52,7 @@ class Located:
     crs: str | None
     conversion: str | None
     warnings: tuple[LocationWarning, ...] = ()
+    resolution: dict[str, Any] | None = None  # `location_resolution` (how it was located)
 
     def summary(self) -> dict[str, Any]:
         """The `location` block of a screen response: what the service understood."""
@@ -135,13 +138,32 @@ def locate(
         if loc.admin_name:
             # The rulebook says what a coarse location can and cannot decide (R1).
             coarse = resolve_admin_name(loc.admin_name, "location.admin_name")
-            return Located(None, coarse, act, loc.precision_m, None, None, act_warnings)
+            resolution = textloc.admin_resolution(coarse, loc.admin_name)
+            return Located(None, coarse, act, loc.precision_m, None, None, act_warnings, resolution)
+        text_crs = loc.crs if "crs" in loc.model_fields_set else None
+        if loc.text and loc.geometry is None:
+            units = UnitLayers.from_engine(services.overlay)
+            found = textloc.resolve_text(loc.text, text_crs, units)
+            return Located(
+                found.geometry,
+                found.coarse,
+                act,
+                loc.precision_m or found.precision_m,
+                found.crs,
+                found.conversion,
+                (*found.warnings, *act_warnings),
+                found.resolution,
+            )
         if parsed is None:
             parsed = parse_location(
                 loc.geometry, loc.crs, field="location", max_vertices=max_vertices
             )
         if isinstance(parsed, LayerError):
             raise parsed
+        resolution = textloc.geometry_resolution(loc.precision_m)
+        if loc.text:
+            units = UnitLayers.from_engine(services.overlay)
+            resolution = textloc.beside_geometry(loc.text, text_crs, units, parsed.geometry)
     except LayerError as exc:
         raise domain_error(exc) from None
     return Located(
@@ -152,6 +174,7 @@ def locate(
         parsed.crs,
         parsed.conversion,
         (*parsed.warnings, *act_warnings),
+        resolution,
     )
 
 
@@ -339,6 +362,8 @@ def _finish(
     decision = _decide(services, facts, spatial)
     extra = [w.to_dict() for w in located.warnings]
     decision["warnings"] = [*extra, *decision["warnings"]]
+    if located.resolution is not None:
+        decision["location_resolution"] = located.resolution
     return ScreenOutcome(
         decision=decision,
         facts=facts,

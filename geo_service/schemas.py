@@ -153,7 +153,8 @@ def _bounded(value: Any, path: str, depth: int) -> Any:
 
 
 class LocationIn(StrictModel):
-    """The damage-result area (损害后果发生地): a GeoJSON geometry, or an administrative name."""
+    """The damage-result area (损害后果发生地): a GeoJSON geometry, an administrative name, or the
+    lead's text (an address, coordinates or a map link written in it)."""
 
     model_config = ConfigDict(
         **_STRICT,
@@ -162,6 +163,7 @@ class LocationIn(StrictModel):
                 {"geometry": POINT_EXAMPLE, "crs": "EPSG:4490", "precision_m": 30},
                 {"geometry": {"type": "Point", "coordinates": [117.412, 48.902]}, "crs": "GCJ02"},
                 {"admin_name": "阿左旗"},
+                {"text": "阿左旗巴彦浩特镇附近"},
             ]
         },
     )
@@ -193,17 +195,29 @@ class LocationIn(StrictModel):
         description="定位精度（米），如 GPS 为 30，“某镇附近”为 5000。",
         examples=[30],
     )
+    text: str | None = Field(
+        default=None,
+        max_length=5000,
+        description="线索原文中的位置：地址（盟市、旗县、苏木乡镇、嘎查村，可用简称）、经纬度"
+        "（十进制或度分秒）、测量坐标（X 北坐标，Y 带号+东坐标）、拐点坐标或高德/腾讯/百度地图"
+        "链接。文字未注明坐标系时按 crs 处理。可与 geometry 同时提供（以 geometry 为准）。"
+        "定位过程见结果中的 location_resolution。",
+        examples=["鄂尔多斯市准格尔旗薛家湾镇某煤矿排土场北侧", "东经111°12′36″，北纬39°50′12″"],
+    )
 
     _bounded_geometry = field_validator("geometry", mode="after")(bounded_geometry)
 
     @model_validator(mode="after")
     def _one_of(self) -> LocationIn:
-        if self.geometry is None and not self.admin_name:
+        if self.geometry is None and not self.admin_name and not (self.text or "").strip():
             raise ValueError(
-                "请提供 geometry（GeoJSON 几何）或 admin_name（旗县或盟市名称、6 位代码）之一。"
+                "请提供 geometry（GeoJSON 几何）、admin_name（旗县或盟市名称、6 位代码）"
+                "或 text（线索原文中的地址、坐标或地图链接）之一。"
             )
         if self.geometry is not None and self.admin_name:
             raise ValueError("geometry 与 admin_name 只能提供一个。")
+        if self.admin_name and self.text:
+            raise ValueError("admin_name 与 text 只能提供一个：地名可直接写在 text 中。")
         return self
 
 

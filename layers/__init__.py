@@ -10,4 +10,6 @@ STORAGE_SRID = 4490
 ADMIN_KINDS = ("league", "county", "province", "country")
 SENSITIVE_KINDS = ("red_line", "nature_reserve", "key_function_zone", "prohibited_zone")
 OTHER_KINDS = ("river_lake", "urban", "farmland")
-LAYER_KINDS = ADMIN_KINDS + SENSITIVE_KINDS + OTHER_KINDS
+# Finer units an analyst may load (乡镇界, 村界/村点): they refine addresses read from lead text.
+FINE_UNIT_KINDS = ("township", "village")
+LAYER_KINDS = ADMIN_KINDS + SENSITIVE_KINDS + OTHER_KINDS + FINE_UNIT_KINDS

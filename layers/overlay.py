@@ -41,7 +41,7 @@ from layers.measure import (
     geodesic_length,
     single_parts,
 )
-from layers.model import LayerVersionData
+from layers.model import LayerFeature, LayerVersionData
 
 FootprintType = Literal["point", "line", "polygon"]
 
@@ -311,6 +311,10 @@ class OverlayEngine:
     def active_kinds(self) -> frozenset[str]:
         """Kinds with at least one active series in the current snapshot."""
         return frozenset(self._snapshot.by_kind)
+
+    def features_of(self, kind: str) -> tuple[LayerFeature, ...]:
+        """Every feature of the active series of `kind` (e.g. township names for geocoding)."""
+        return tuple(f for ix in self._snapshot.by_kind.get(kind, ()) for f in ix.version.features)
 
     def activate(self, version: LayerVersionData) -> None:
         """Make `version` the active version of its series (build, then swap)."""

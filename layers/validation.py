@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from layers.admin_names import COUNTIES
 from layers.measure import geodesic_area, geodesic_areas
 
 # Rough extent of Inner Mongolia (EPSG:4490): a layer that misses it entirely is suspicious.
@@ -29,10 +30,13 @@ LEAGUE_CODES = {
     "150500": "通辽市", "150600": "鄂尔多斯市", "150700": "呼伦贝尔市", "150800": "巴彦淖尔市",
     "150900": "乌兰察布市", "152200": "兴安盟", "152500": "锡林郭勒盟", "152900": "阿拉善盟",
 }
-CODE_REQUIRED_KINDS = ("league", "county")
+CODE_REQUIRED_KINDS = ("league", "county", "township", "village")
+# Statistical division codes (统计用区划代码) of the finer units: 9 digits for a township, 12 for
+# a village, the first 6 being the county they lie in.
+NESTED_CODE_DIGITS = {"township": 9, "village": 12}
 _SIX_DIGITS = re.compile(r"^\d{6}$")
 # Geometry dimensions each kind accepts (0 point, 1 line, 2 polygon).
-KIND_DIMENSIONS: dict[str, tuple[int, ...]] = {"river_lake": (1, 2)}
+KIND_DIMENSIONS: dict[str, tuple[int, ...]] = {"river_lake": (1, 2), "village": (0, 2)}
 DEFAULT_DIMENSIONS = (2,)
 DIMENSION_ZH = {0: "点", 1: "线", 2: "面"}
 REASON_ZH = {
@@ -43,6 +47,7 @@ REASON_ZH = {
     "coordinates_out_of_range": "坐标超出经纬度范围",
     "missing_code": "缺少行政区划代码",
     "invalid_code": "行政区划代码不是 6 位数字或不属于内蒙古",
+    "code_not_nested": "乡镇代码应为 9 位、村代码应为 12 位，且前 6 位是内蒙古的旗县代码",
 }
 
 
@@ -199,13 +204,33 @@ class BatchValidator:
         if kind not in CODE_REQUIRED_KINDS:
             return True
         if not code:
-            self.report.reject(index, "missing_code", f"{kind} 图层的每个要素都需要 6 位代码")
+            digits = NESTED_CODE_DIGITS.get(kind, 6)
+            self.report.reject(
+                index, "missing_code", f"{kind} 图层的每个要素都需要 {digits} 位代码"
+            )
             return False
+        if kind in NESTED_CODE_DIGITS:
+            return self._nested_code(index, code, NESTED_CODE_DIGITS[kind])
         ok = bool(_SIX_DIGITS.match(code)) and code.startswith("15")
         if kind == "league":
             ok = ok and code in LEAGUE_CODES
         if not ok:
             self.report.reject(index, "invalid_code", f"“{code}”")
+            return False
+        if code in self._codes:
+            self.report.warn("duplicate_code",
+                             f"代码 {code} 出现多次（要素 {self._codes[code]} 与 {index}）。")
+        else:
+            self._codes[code] = index
+        return True
+
+    def _nested_code(self, index: int, code: str, digits: int) -> bool:
+        """A township/village code: `digits` digits whose first 6 are one of the region's
+        counties (it nests in its county)."""
+        if not (code.isdigit() and len(code) == digits and code[:6] in dict(COUNTIES)):
+            self.report.reject(
+                index, "code_not_nested", f"“{code}”：应为 {digits} 位，前 6 位为旗县代码"
+            )
             return False
         if code in self._codes:
             self.report.warn("duplicate_code",

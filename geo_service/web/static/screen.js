@@ -1,5 +1,6 @@
 "use strict";
-/* /screen: draw, type or upload a location; the decision appears at once; save it as a lead. */
+/* /screen: paste the lead text, draw, type or upload a location; the decision appears at once;
+   save it as a lead. */
 (function () {
   var cfg = GS.pageData();
   var map = L.map("screen-map", { center: [44.5, 113.5], zoom: 5 });
@@ -56,8 +57,10 @@
     if (saveForm) { saveForm.hidden = true; }
   }
 
-  async function screen(geometry, crs) {
-    var body = Object.assign({ location: { geometry: geometry, crs: crs } }, facts());
+  function screen(geometry, crs) { return screenLocation({ geometry: geometry, crs: crs }); }
+
+  async function screenLocation(location) {
+    var body = Object.assign({ location: location }, facts());
     result.replaceChildren();
     var p = document.createElement("p"); p.className = "empty"; p.textContent = "正在筛查……"; result.appendChild(p);
     try {
@@ -139,6 +142,87 @@
     reader.readAsText(file);
   });
 
+  /* --- lead text: candidates on the map, the words they came from highlighted ------------ */
+  var textLayer = new L.FeatureGroup().addTo(map);
+  var candidateBox = document.getElementById("text-candidates");
+  var METHODS = { coordinates_in_text: "文字中的坐标", address: "地址" };
+  var LEVELS = { league: "盟市", county: "旗县", township: "乡镇", village: "村" };
+
+  function highlighted(text, span) {
+    var p = document.createElement("p"); p.className = "lead-text";
+    var mark = document.createElement("mark");
+    mark.textContent = text.slice(span[0], span[1]);
+    p.append(text.slice(0, span[0]), mark, text.slice(span[1]));
+    return p;
+  }
+
+  function textLocation(answer, index, text, crs) {
+    var c = answer.candidates[index];
+    if (index === 0 && !answer.needs_verification) {
+      var loc = { text: text }; if (crs) { loc.crs = crs; } return loc;
+    }
+    if (c.method === "coordinates_in_text") { return { geometry: c.geometry, crs: "EPSG:4490", text: text }; }
+    /* an address reading the officer picked: its county (township/village codes begin with it) */
+    return { admin_name: c.unit.code.slice(0, 6) };
+  }
+
+  function showCandidates(answer, text, crs) {
+    textLayer.clearLayers();
+    candidateBox.replaceChildren();
+    if (answer.needs_verification) {
+      var note = document.createElement("p"); note.className = "problem";
+      note.textContent = "文字有多种读法，均位于自治区内：请核实后选定一种。";
+      candidateBox.appendChild(note);
+    }
+    answer.candidates.forEach(function (c, i) {
+      var item = document.createElement("div"); item.className = "candidate"; item.dataset.index = String(i);
+      item.appendChild(highlighted(text, c.span));
+      var meta = document.createElement("p"); meta.className = "candidate-meta";
+      var unit = c.unit ? (LEVELS[c.unit.level] || c.unit.level) + "：" + c.unit.name + "（" + c.unit.code + "）" : "自治区外";
+      meta.textContent = (i + 1) + ". " + (METHODS[c.method] || c.method) + " · " + unit +
+        (c.precision_m != null ? " · 精度约 " + c.precision_m + " 米" : "") + (c.label ? " · " + c.label : "");
+      item.appendChild(meta);
+      if (c.unresolved_parts && c.unresolved_parts.length) {
+        var parts = document.createElement("p"); parts.className = "hint";
+        parts.textContent = "未能细化：" + c.unresolved_parts.join("、"); item.appendChild(parts);
+      }
+      var list = document.createElement("ul"); list.className = "hint";
+      (c.warnings || []).concat(i === 0 ? answer.warnings || [] : []).forEach(function (w) {
+        var li = document.createElement("li"); li.textContent = w.message; list.appendChild(li);
+      });
+      if (list.children.length) { item.appendChild(list); }
+      var pick = document.createElement("button"); pick.type = "button"; pick.className = "pick";
+      pick.textContent = "选用并筛查";
+      pick.addEventListener("click", function () { screenLocation(textLocation(answer, i, text, crs)); });
+      item.appendChild(pick);
+      candidateBox.appendChild(item);
+      if (c.display_geometry) {
+        var layer = L.geoJSON(c.display_geometry, {
+          style: { color: i === 0 ? "#2c7bb6" : "#fdae61", weight: 2, fillOpacity: 0.1 },
+          pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 7, color: "#2c7bb6" }); }
+        });
+        bindName(layer, c.matched);
+        textLayer.addLayer(layer);
+      }
+    });
+    if (textLayer.getLayers().length) { map.fitBounds(textLayer.getBounds(), { maxZoom: 12 }); }
+  }
+
+  document.getElementById("text-form").addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    var text = document.getElementById("lead-text").value.trim();  /* as the service reads it */
+    var crs = document.getElementById("text-crs").value;
+    var body = { text: text }; if (crs) { body.crs = crs; }
+    candidateBox.replaceChildren();
+    try {
+      showCandidates(await GS.call("POST", "/web/geocode", body), text, crs);
+    } catch (e) {
+      textLayer.clearLayers();
+      var p = document.createElement("p"); p.className = "problem"; p.setAttribute("role", "alert");
+      p.textContent = e.message; candidateBox.appendChild(p);
+    }
+  });
+
   if (saveForm) {
     saveForm.addEventListener("submit", async function (ev) {
       ev.preventDefault();
@@ -153,5 +237,5 @@
       } catch (e) { GS.show(err, e.message); }
     });
   }
-  window.GS_SCREEN = { map: map, screen: screen };
+  window.GS_SCREEN = { map: map, screen: screen, screenLocation: screenLocation };
 })();
