@@ -414,8 +414,11 @@ def test_dossier_holds_the_whole_record(client: TestClient, auth: Auth) -> None:
     actions = [e["action"] for e in json.loads(z.read("audit.json"))]
     assert actions[:3] == ["lead_created", "decision_recorded", "lead_status_changed"]
     assert {"lead_rescreened", "filing_recorded"} <= set(actions)
-    if "case_map.html" in names:
-        assert "<html" in z.read("case_map.html").decode().lower()
+    # Every dossier of a lead with a footprint carries its case map, and says so.
+    assert "case_map.html" in names
+    case_map = z.read("case_map.html").decode()
+    assert "<html" in case_map.lower() and "leaflet" in case_map.lower()
+    assert "case_map.html" in z.read("README.txt").decode()
 
 
 def test_unknown_lead_is_404(client: TestClient, auth: Auth) -> None:
