@@ -290,3 +290,29 @@ def test_the_case_table_is_real(real: tuple[TestClient, RealCases]) -> None:
                          ("override_repeat", "repeat_within_2_years"),
                          ("override_region_decision", "region_decision")]:
         assert decision(case)["minor"]["override_reasons"] == [reason]
+
+
+# --- The case map's decision panel ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "lines"),
+    [
+        ("major_league", ["赔偿权利人", "呼和浩特市人民政府", "重大案件", "期限：初步核查",
+                          "期限：重大案件进展报告"]),
+        ("unknown_kinds", ["无法判断", "生态保护红线", "是否存在应当启动索赔的情形尚无法判断"]),
+        ("override_red_line", ["应当启动索赔", "位于生态保护红线内"]),
+        ("cross_province", ["内蒙古自治区人民政府", "陕西省"]),
+    ],
+)
+def test_case_map_panel_reads_the_real_decision(
+    real: tuple[TestClient, RealCases], case: str, lines: list[str]
+) -> None:
+    client, cases = real
+    page = _page(client, f"/leads/{cases.ids[case]}/map")
+    panel = re.search(r'<details[^>]*id="gs-summary".*?</details>', page, re.S)
+    assert panel, "the map has no decision panel"
+    text = visible_text(panel.group(0))
+    for line in lines:
+        assert line in text, (line, text[:600])
+    assert not re.search(r"\b[a-z]+(?:_[a-z]+)+\b", text), text  # no rulebook identifiers
