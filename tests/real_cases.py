@@ -42,7 +42,7 @@ def _days_ago(n: int) -> str:
     return (today_in_china() - timedelta(days=n)).isoformat()
 
 
-def _cases() -> dict[str, dict[str, Any]]:
+def case_bodies() -> dict[str, dict[str, Any]]:
     """name -> lead body, for the cases after the sensitive layers are active."""
     minor = {"damage_amount_yuan": 2000, "received_on": _days_ago(5), "occurred_on": _days_ago(8)}
     return {
@@ -115,7 +115,7 @@ def build_cases(services: Services) -> RealCases:
         for lead in listed["items"]:
             if lead.get("source_system") == "demo":
                 ids[lead["external_ref"]] = lead["id"]
-        for name, body in _cases().items():
+        for name, body in case_bodies().items():
             ids[name] = _post(client, token, body)
     return RealCases(ids, token)
 

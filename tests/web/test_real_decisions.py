@@ -15,7 +15,7 @@ from contextlib import ExitStack
 
 import pytest
 from fastapi.testclient import TestClient
-from real_cases import RealCases, build_cases, python_repr_in, visible_text
+from real_cases import RealCases, build_cases, case_bodies, python_repr_in, visible_text
 from support import PG_ADMIN_URL, make_settings, throwaway_database
 
 from geo_service.app import create_app
@@ -316,3 +316,34 @@ def test_case_map_panel_reads_the_real_decision(
     for line in lines:
         assert line in text, (line, text[:600])
     assert not re.search(r"\b[a-z]+(?:_[a-z]+)+\b", text), text  # no rulebook identifiers
+
+
+# --- /screen's explanation of a fresh /api/v1/screen answer --------------------------------
+
+
+@pytest.mark.parametrize("case", ["major_league", "major_region", "override_repeat", "coarse"])
+def test_explain_fragment_of_a_real_screen_answer(
+    real: tuple[TestClient, RealCases], case: str
+) -> None:
+    """What /screen does in the browser: POST /api/v1/screen, then post the answer, as is, to
+    /web/explain."""
+    client, _ = real
+    body = {k: v for k, v in case_bodies()[case].items() if k != "title"}
+    answer = client.post("/api/v1/screen", json=body)
+    assert answer.status_code == 200, answer.text[:300]
+    r = client.post("/web/explain", json=answer.json())
+    assert r.status_code == 200, r.text[:300]
+    text = visible_text(r.text)
+    assert python_repr_in(r.text) == []
+    assert python_repr_in(text) == []
+    assert "一、管辖与赔偿权利人" in text
+    if case == "major_league":
+        assert SUPERVISOR_LINE in text
+        assert REPORTING_LINE in text
+    if case == "major_region":
+        assert "督办单位：" not in text
+        assert REPORTING_LINE not in text
+    if case == "override_repeat":
+        assert "虽属显著轻微情形，但应当启动索赔：同一赔偿义务人二年内再次发生" in text
+    if case == "coarse":
+        assert "线索只定位到阿拉善左旗" in text
