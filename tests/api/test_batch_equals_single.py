@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from api_helpers import new_obligor_id
 from fastapi.testclient import TestClient
 from gcj_oracle import gcj02_error_m
 from pyproj import Transformer
@@ -62,7 +63,9 @@ def _first_point(coords: Any) -> tuple[float, float]:
     return float(coords[0]), float(coords[1])
 
 
-def sample(seed: int = 15) -> list[dict[str, Any]]:
+def sample(seed: int = 15, obligors: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The seeded items; some name one of `obligors` (whose earlier cases the database holds:
+    the batch reads them in one query, the single screen one by one)."""
     rng = random.Random(seed)
     items = []
     for i in range(ITEMS):
@@ -89,6 +92,10 @@ def sample(seed: int = 15) -> list[dict[str, Any]]:
             item["already_remediated"] = True
         if rng.random() < 0.05:
             item["national_impact"] = True
+        if obligors and rng.random() < 0.15:
+            item["obligor"] = {"id": rng.choice(obligors)}
+            item["damage_amount_yuan"] = 1000
+            item["occurred_on"] = rng.choice(("2025-09-01", "2026-03-01"))
         items.append(item)
     return items
 
@@ -103,10 +110,22 @@ def test_the_sample_covers_every_shape_and_frame() -> None:
             assert (kind, frame) in kinds, (kind, frame)
 
 
+def _obligors_with_history(client: TestClient, auth: Callable[[str], dict[str, str]]) -> tuple:
+    """Three new obligors: two with an earlier case on record (one within two years of the
+    sample's damage dates, one long before), one without."""
+    ids = (new_obligor_id(), new_obligor_id(), new_obligor_id())
+    csv_text = ("obligor_id,damage_date,case_ref,note\n"
+                f"{ids[0]},2024-12-01,,批量与单条一致性\n{ids[1]},2019-05-01,,批量与单条一致性\n")
+    r = client.post("/api/v1/history/import", content=csv_text.encode(),
+                    headers={**auth("screener"), "content-type": "text/csv"})
+    assert r.status_code == 200 and r.json()["imported"] == 2, r.text
+    return ids
+
+
 def test_every_batch_item_equals_its_single_screen(
     client: TestClient, auth: Callable[[str], dict[str, str]]
 ) -> None:
-    items = sample()
+    items = sample(obligors=_obligors_with_history(client, auth))
     headers = auth("system")
     r = client.post("/api/v1/screen/batch", json={"items": items}, headers=headers)
     assert r.status_code == 200, r.text[:500]
@@ -134,6 +153,9 @@ def test_every_batch_item_equals_its_single_screen(
     assert not differ, f"{len(differ)} of {len(items)} items differ:\n" + "\n".join(differ[:20])
     # Nearly all of the sample is screenable (a few GK or BD09 shapes may fall outside range).
     assert answered > 0.9 * len(items), answered
+    repeats = [r for r in batch if "repeat_within_2_years" in
+               ((r.get("minor") or {}).get("override_reasons") or ())]
+    assert len(repeats) >= 5  # the obligor history really reached the batch answers
 
 
 def test_a_gcj02_item_is_located_where_the_published_formula_puts_it(
