@@ -49,6 +49,10 @@ DEFAULT_DEPARTMENT_TABLE: Mapping[str, str | None] = MappingProxyType(
 # passes the appraisal periods to exactly these deadlines.
 PAUSABLE_DEADLINES = ("preliminary_check", "consultation")
 
+# How far the overlay looks for the nearest league when a footprint falls in a gap between unit
+# polygons (layers.overlay's gap_search_m). A gap tolerance beyond it could never be used.
+GAP_SEARCH_M = 1000.0
+
 
 class RulebookConfigError(ValueError):
     """A rulebook settings file names an unknown key or a bad value (message in Chinese)."""
@@ -193,6 +197,11 @@ def _check(c: RulebookConfig) -> None:
     ):
         if getattr(c, name) < 0:
             raise RulebookConfigError(f"{name} 不能为负数，实际为 {getattr(c, name)}。")
+    if c.gap_tolerance_m > GAP_SEARCH_M:
+        raise RulebookConfigError(
+            f"gap_tolerance_m 不能超过 {GAP_SEARCH_M:g} 米（空间叠加只在 {GAP_SEARCH_M:g} 米内"
+            f"查找最近的盟市，更大的缝隙容差不会生效），实际为 {c.gap_tolerance_m:g}。"
+        )
     for name in (
         "simplified_min_experts",
         "repeat_window_years",

@@ -464,6 +464,8 @@ def test_dossier_holds_the_whole_record(client: TestClient, auth: Auth) -> None:
     assert "case_map.html" in names
     case_map = z.read("case_map.html").decode()
     assert "<html" in case_map.lower() and "海拉尔区河道排污投诉" in case_map
+    assert "leaflet" in case_map.lower()
+    assert "case_map.html" in z.read("README.txt").decode()
 
 
 def test_unknown_lead_is_404(client: TestClient, auth: Auth) -> None:

