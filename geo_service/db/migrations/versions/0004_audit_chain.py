@@ -7,7 +7,7 @@ Rights for the serving role (INSERT/SELECT only on audit_log) are granted by `ge
 (geo_service.db.migrate.grant_app_role), which knows the role names.
 
 Revision ID: 0004_audit_chain
-Revises: 0002
+Revises: 0003_sessions
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_audit_chain"
-down_revision = "0002"
+down_revision = "0003_sessions"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Decisions that hold up: caller-scoped idempotency, obligor name keys, filing findings.
 
 Revision ID: 0005_decisions
-Revises: 0002
+Revises: 0004_audit_chain
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from screening.obligor import normalise_obligor_name
 
 revision = "0005_decisions"
-down_revision = "0002"
+down_revision = "0004_audit_chain"
 branch_labels = None
 depends_on = None
 
