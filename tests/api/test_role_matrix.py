@@ -32,8 +32,10 @@ MANAGE_LAYERS = frozenset({"analyst", "admin"})
 
 # (method, path as the router spells it) -> who may call it. HEAD is implied by GET.
 MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
-    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/openapi.json"): READ,  # behind login unless GEO_SCREEN_PUBLIC_DOCS
     ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/api/v1/health/ready"): PUBLIC,
+    ("POST", "/api/v1/geocode"): SCREEN,
     ("POST", "/api/v1/screen"): SCREEN,
     ("POST", "/api/v1/screen/batch"): SCREEN,
     ("POST", "/api/v1/leads"): SCREEN,
@@ -58,7 +60,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/ogc/collections/{collection_id}"): READ,
     ("GET", "/ogc/collections/{collection_id}/items"): READ,
     ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): READ,
-    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs"): PAGE,  # behind login unless GEO_SCREEN_PUBLIC_DOCS
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/docs/assets/LICENSE"): PUBLIC,
     ("GET", "/docs/assets/{name}"): PUBLIC,
@@ -72,6 +74,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/leads/{lead_id}/opinion"): PAGE,
     ("GET", "/screen"): PAGE,
     ("POST", "/web/explain"): PAGE,
+    ("POST", "/web/geocode"): SCREEN,
     ("GET", "/web/boundaries.json"): PAGE,
     ("GET", "/layers"): PAGE,
 }
