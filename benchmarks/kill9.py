@@ -237,9 +237,15 @@ def check(database_url: str, acked: Acked) -> tuple[list[str], list[str]]:
                 )
             )
             lost += [f"filing of lead {i}" for i in sorted(acked.filings - filed)]
-            versions = dict(
-                session.execute(select(LayerVersion.id, LayerVersion.feature_count)).all()
-            )
+            stored = session.execute(
+                select(LayerVersion.id, LayerVersion.feature_count, LayerVersion.status)
+            ).all()
+            # An import cut off by the kill stays "importing": never acknowledged, never usable
+            # (activate/features answer 409), deleted by the next upload's sweep.
+            importing = {vid for vid, _, status in stored if status == "importing"}
+            partial += [f"layer version {v} acknowledged but still importing"
+                        for v in sorted(importing & set(acked.versions))]
+            versions = {vid: count for vid, count, status in stored if vid not in importing}
             lost += [f"layer version {v}" for v in sorted(set(acked.versions) - set(versions))]
             rows = dict(
                 session.execute(

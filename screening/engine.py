@@ -178,7 +178,7 @@ def lead_deadlines(
             out.append(
                 make_deadline(
                     calendar,
-                    name="major_progress_report",
+                    name="progress_report",
                     title="重大案件进展报告",
                     start=start,
                     start_label="接到线索之日（未给出督办开始日期，默认）"
@@ -195,7 +195,7 @@ def lead_deadlines(
             out.append(
                 make_deadline(
                     calendar,
-                    name="major_completion_report",
+                    name="completion_report",
                     title="重大案件办结报告",
                     start=lead.case_closed_on,
                     start_label="案件办结之日",

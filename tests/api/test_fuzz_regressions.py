@@ -208,13 +208,13 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, str]] = [
      422, "file"),
     ("upload-zip-many-entries", "POST", "/api/v1/layers",
      {"files": {"file": ("many.zip", _zip({f"f{i}.txt": b"" for i in range(10_001)}))},
-      "data": {"kind": "red_line"}}, 422, "file"),
+      "data": {"kind": "red_line"}}, 413, "file"),
     ("upload-zip-shp-only", "POST", "/api/v1/layers",
      {"files": {"file": ("shp.zip", _zip({"a.shp": bytes(100)}))}, "data": {"kind": "red_line"}},
      422, "file"),
     ("upload-zip-bomb", "POST", "/api/v1/layers",
      {"files": {"file": ("bomb.zip", _zip({"bomb.geojson": b" " * 50_000_000}))},
-      "data": {"kind": "red_line"}}, 422, "file"),
+      "data": {"kind": "red_line"}}, 413, "file"),
 ]
 
 

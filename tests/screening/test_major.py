@@ -89,13 +89,13 @@ def test_major_case_reporting_deadlines(config, calendar) -> None:
     )  # fmt: skip
     out = decide(lead, in_league(), config, calendar).to_dict()
     deadlines = {d["name"]: d for d in out["deadlines"]}
-    progress = deadlines["major_progress_report"]
+    progress = deadlines["progress_report"]
     assert progress["counting"] == "working_days" and progress["days"] == 30
     assert progress["basis"] == "default"  # no supervision start given: counted from receipt
     assert progress["citation"] == "第三十八条第一款"
     # 20 working days from 2026-09-28: 9-29, 9-30 (2); 10-01..07 off; 10-08, 10-09, the adjusted
     # working Saturday 10-10 (5); then 15 weekdays 10-12..10-30.
-    done = deadlines["major_completion_report"]
+    done = deadlines["completion_report"]
     assert done["due"] == "2026-10-30"
     assert done["citation"] == "第三十八条第三款"
 
@@ -104,5 +104,5 @@ def test_supervision_start_makes_progress_deadline_regulation_based(config, cale
     lead = LeadFacts(major_impact=True, received_on=date(2026, 3, 2),
                      supervision_started_on=date(2026, 4, 1))  # fmt: skip
     (progress,) = [d for d in decide(lead, in_league(), config, calendar).deadlines
-                   if d.name == "major_progress_report"]  # fmt: skip
+                   if d.name == "progress_report"]  # fmt: skip
     assert progress.basis == "regulation" and progress.period.start == date(2026, 4, 1)
