@@ -13,6 +13,14 @@ Semantics, in one place:
 - Concurrency: the engine holds one immutable snapshot; activate/deactivate build a new one and
   swap the attribute; a query reads the attribute once. GEOS prepared geometries are not
   thread-safe (libgeos/geos#825), so the few calls that use them hold a short module-wide lock.
+- Speed: one STRtree over the features of every active series (with series/kind arrays), so a
+  footprint is one query plan whatever the number of series; points — one lead or a million —
+  go through one array path (containment, nearby, nearest unit and boundary distance as array
+  operations over all points, in chunks), so a single point and the bulk path give the same
+  answer by construction.
+- Distances (nearby, nearest unit, boundary) are geodesic metres to the features' edges as
+  drawn (straight in longitude/latitude, as GEOS and PostGIS `geometry` intersect them), exact
+  to well under 0.1 m within the search radius (layers.measure.Chunks).
 """
 
 from __future__ import annotations
@@ -33,12 +41,15 @@ from shapely.geometry.base import BaseGeometry
 from layers import ADMIN_KINDS, SENSITIVE_KINDS
 from layers.errors import GeometryError
 from layers.measure import (
+    Chunks,
     SegmentIndex,
+    covering_margin,
     degree_margin,
     densify,
     geodesic_area,
     geodesic_distance_m,
     geodesic_length,
+    metres_lower_bound,
     single_parts,
 )
 from layers.model import LayerVersionData
@@ -101,6 +112,14 @@ class OverlayResult:
 # threads at once. Held only around the calls that use them.
 _PREPARED_LOCK = threading.Lock()
 
+# Features with more vertices than this keep a SegmentIndex of their boundary once a distance
+# to it is asked (administrative outlines); smaller ones are cut into chunks per query, so their
+# geometry is held once.
+_BIG_FEATURE_VERTICES = 2048
+
+# Points per step of the array path: bounds the memory of the pair arrays.
+_POINTS_PER_STEP = 20_000
+
 
 class _BoundarySegments:
     """Per-feature boundary segment indexes, built on first use (then read-only)."""
@@ -126,7 +145,6 @@ class _BoundarySegments:
 class _SeriesIndex:
     version: LayerVersionData
     geoms: NDArray[np.object_]  # prepared, aligned with version.features
-    tree: STRtree
     boundaries: _BoundarySegments
 
     @classmethod
@@ -134,7 +152,7 @@ class _SeriesIndex:
         geoms = np.array([f.geometry for f in version.features] or [], dtype=object)
         with _PREPARED_LOCK:
             shapely.prepare(geoms)
-        return cls(version, geoms, STRtree(geoms), _BoundarySegments(geoms))
+        return cls(version, geoms, _BoundarySegments(geoms))
 
     @property
     def kind(self) -> str:
@@ -162,43 +180,26 @@ class _SeriesIndex:
             distance_m,
         )
 
-    def intersecting(self, geometry: BaseGeometry) -> NDArray[np.intp]:
-        """Indices of the features whose closed geometry intersects `geometry`."""
-        candidates = self.tree.query(geometry)
-        if len(candidates) == 0:
-            return candidates
-        with _PREPARED_LOCK:
-            mask = shapely.intersects(self.geoms[candidates], geometry)
-        return np.sort(candidates[mask])
-
-    def containing_points(self, points: NDArray[np.object_]) -> tuple[NDArray, NDArray]:
-        """(point index, feature index) pairs, bulk: points tree queried by the features."""
-        tree = STRtree(points)
-        with _PREPARED_LOCK:
-            feature_idx, point_idx = tree.query(self.geoms, predicate="intersects")
-        return point_idx, feature_idx
-
-    def within(self, geometry: BaseGeometry, radius_m: float) -> NDArray[np.intp]:
-        """Features that may lie within `radius_m` of `geometry` (a superset, never missing one).
-
-        A bounding-box query, then a prepared planar distance test in degrees with a margin
-        no geodesic distance of `radius_m` can exceed.
-        """
-        x0, y0, x1, y1 = geometry.bounds
-        dlon, dlat = degree_margin(radius_m, max(abs(y0), abs(y1)))
-        candidates = self.tree.query(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
-        if len(candidates) == 0:
-            return candidates
-        with _PREPARED_LOCK:
-            mask = shapely.dwithin(self.geoms[candidates], geometry, max(dlon, dlat))
-        return np.sort(candidates[mask])
-
 
 @dataclass(frozen=True, eq=False)
 class _Snapshot:
+    """The active series, and all their features in one STRtree with per-feature arrays
+    (the same geometry objects as the series hold: nothing is copied)."""
+
     series: Mapping[str, _SeriesIndex]
     layer_versions: Mapping[str, int]
     by_kind: Mapping[str, tuple[_SeriesIndex, ...]]
+    order: tuple[_SeriesIndex, ...]  # owner number -> series
+    kinds: tuple[str, ...]  # kind number -> kind
+    geoms: NDArray[np.object_]  # every feature of every series
+    owner: NDArray[np.intp]  # feature -> owner number
+    local: NDArray[np.intp]  # feature -> index in its series
+    kind: NDArray[np.intp]  # feature -> kind number
+    sensitive: NDArray[np.bool_]
+    admin: NDArray[np.bool_]
+    boundary: NDArray[np.bool_]  # its kind's boundary distance is reported
+    vertices: NDArray[np.intp]
+    tree: STRtree
 
     @classmethod
     def of(cls, indexes: Iterable[_SeriesIndex]) -> _Snapshot:
@@ -206,12 +207,37 @@ class _Snapshot:
         by_kind: dict[str, list[_SeriesIndex]] = {}
         for ix in by_series.values():
             by_kind.setdefault(ix.kind, []).append(ix)
+        order = tuple(by_series.values())
+        kinds = tuple(sorted(by_kind))
+        sizes = [len(ix.geoms) for ix in order]
+        geoms = np.concatenate([ix.geoms for ix in order]) if order else np.empty(0, dtype=object)
+        owner = np.repeat(np.arange(len(order), dtype=np.intp), sizes)
+        kind_of_owner = np.array([kinds.index(ix.kind) for ix in order], dtype=np.intp)
+        kind = kind_of_owner[owner]
+
+        def flag(names: Iterable[str]) -> NDArray[np.bool_]:
+            wanted = np.array([k in set(names) for k in kinds] or [False], dtype=bool)
+            return wanted[kind] if len(kinds) else np.zeros(0, dtype=bool)
+
         return cls(
             series=MappingProxyType(by_series),
             layer_versions=MappingProxyType(
                 {name: ix.version.version_id for name, ix in by_series.items()}
             ),
             by_kind=MappingProxyType({k: tuple(v) for k, v in sorted(by_kind.items())}),
+            order=order,
+            kinds=kinds,
+            geoms=geoms,
+            owner=owner,
+            local=np.concatenate([np.arange(n, dtype=np.intp) for n in sizes])
+            if order
+            else np.empty(0, dtype=np.intp),
+            kind=kind,
+            sensitive=flag(SENSITIVE_KINDS),
+            admin=flag(ADMIN_KINDS),
+            boundary=flag(BOUNDARY_KINDS),
+            vertices=shapely.get_num_coordinates(geoms).astype(np.intp),
+            tree=STRtree(geoms),
         )
 
     def replaced(self, version: LayerVersionData) -> _Snapshot:
@@ -220,6 +246,15 @@ class _Snapshot:
 
     def without(self, series: str) -> _Snapshot:
         return _Snapshot.of(ix for name, ix in self.series.items() if name != series)
+
+    def hit(self, feature: int, share: float) -> Hit:
+        return self.order[self.owner[feature]].hit(int(self.local[feature]), share)
+
+    def near(self, feature: int, distance_m: float) -> Near:
+        return self.order[self.owner[feature]].near(int(self.local[feature]), distance_m)
+
+    def segment_index(self, feature: int) -> SegmentIndex:
+        return self.order[self.owner[feature]].boundaries.get(int(self.local[feature]))
 
 
 @dataclass(frozen=True)
@@ -234,7 +269,7 @@ class _Footprint:
 def _footprint(geometry: BaseGeometry) -> _Footprint:
     if geometry is None or geometry.is_empty:
         raise GeometryError("位置几何为空，请提供点、线或面。", "geometry")
-    if geometry.geom_type == "Point":  # the common case, kept cheap
+    if geometry.geom_type == "Point":
         return _Footprint(geometry, geometry, "point", 1.0, np.array([geometry], dtype=object))
     parts = single_parts(geometry)
     polygons = [p for p in parts if p.geom_type == "Polygon"]
@@ -262,9 +297,8 @@ def _footprint(geometry: BaseGeometry) -> _Footprint:
     return _Footprint(geometry, shapely.MultiPoint(points), "point", float(len(points)), points)
 
 
-def _share(ix: _SeriesIndex, index: int, fp: _Footprint) -> float:
+def _share(feature: BaseGeometry, fp: _Footprint) -> float:
     """measure(footprint ∩ feature) / measure(footprint), for one intersecting feature."""
-    feature = ix.geoms[index]
     if fp.type == "point":
         with _PREPARED_LOCK:
             inside = int(np.count_nonzero(shapely.intersects(feature, fp.points)))
@@ -281,8 +315,12 @@ def _share(ix: _SeriesIndex, index: int, fp: _Footprint) -> float:
     return min(measure / fp.measure, 1.0)
 
 
-def _sorted_hits(hits: list[Hit]) -> tuple[Hit, ...]:
-    return tuple(sorted(hits, key=lambda h: (-h.share, h.series, h.code or "", str(h.feature_id))))
+def _hit_order(h: Hit) -> tuple:
+    return (-h.share, h.series, h.code or "", str(h.feature_id))
+
+
+def _near_order(n: Near) -> tuple:
+    return (n.distance_m, n.series, n.code or "")
 
 
 class OverlayEngine:
@@ -339,6 +377,8 @@ class OverlayEngine:
         (the rulebook only needs those within its buffer); None measures them all."""
         snapshot = self._snapshot  # read once: the whole query sees one snapshot
         radii = _Radii.checked(nearby_radius_m, gap_search_m, boundary_search_m)
+        if _is_point(geometry):
+            return _points(snapshot, np.array([geometry.x]), np.array([geometry.y]), radii)[0]
         return _overlay(snapshot, geometry, radii)
 
     def overlay_many(
@@ -349,16 +389,31 @@ class OverlayEngine:
         gap_search_m: float = 1000.0,
         boundary_search_m: float | None = None,
     ) -> list[OverlayResult]:
-        """overlay() of each geometry, all on one snapshot; all-point inputs take a bulk path
-        (one STRtree of the points, queried by each series' prepared features)."""
+        """overlay() of each geometry, all on one snapshot. Points take the array path all at
+        once (in steps of _POINTS_PER_STEP); other footprints are answered one by one."""
         snapshot = self._snapshot
         radii = _Radii.checked(nearby_radius_m, gap_search_m, boundary_search_m)
-        geoms = list(geometries)
-        if geoms and all(
-            g is not None and g.geom_type == "Point" and not g.is_empty for g in geoms
-        ):
-            return _bulk_points(snapshot, np.array(geoms, dtype=object), radii)
-        return [_overlay(snapshot, g, radii) for g in geoms]
+        geoms = np.array(list(geometries) or [], dtype=object)
+        out: list[OverlayResult | None] = [None] * len(geoms)
+        is_point = np.array([_is_point(g) for g in geoms], dtype=bool)
+        at = np.flatnonzero(is_point)
+        if len(at):
+            xy = shapely.get_coordinates(geoms[at])
+            for i, result in zip(
+                at.tolist(), _points(snapshot, xy[:, 0], xy[:, 1], radii), strict=True
+            ):
+                out[i] = result
+        for i in np.flatnonzero(~is_point).tolist():
+            out[i] = _overlay(snapshot, geoms[i], radii)
+        return out  # type: ignore[return-value]
+
+
+def _is_point(geometry: BaseGeometry | None) -> bool:
+    return (
+        geometry is not None
+        and shapely.get_type_id(geometry) == 0
+        and not shapely.is_empty(geometry)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,125 +433,289 @@ class _Radii:
         return cls(nearby, gap, boundary)
 
 
-def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> OverlayResult:
-    fp = _footprint(geometry)
-    hits: dict[str, list[Hit]] = {kind: [] for kind in snapshot.by_kind}
-    touched: dict[str, set[int]] = {}
-    for name, ix in snapshot.series.items():
-        found = ix.intersecting(fp.geometry)
-        touched[name] = set(found.tolist())
-        hits[ix.kind].extend(ix.hit(int(i), _share(ix, int(i), fp)) for i in found)
-    return _result(snapshot, fp, hits, touched, radii)
-
-
-def _result(
-    snapshot: _Snapshot,
-    fp: _Footprint,
-    hits: Mapping[str, list[Hit]],
-    touched: Mapping[str, set[int]],
-    radii: _Radii,
-) -> OverlayResult:
-    boundary = (
-        _boundary_distances(snapshot, fp, touched, radii.boundary) if fp.type == "point" else {}
-    )
-    return OverlayResult(
-        footprint_type=fp.type,
-        footprint_measure=fp.measure,
-        hits=MappingProxyType({k: _sorted_hits(v) for k, v in hits.items()}),
-        nearby=tuple(_nearby(snapshot, fp.geometry, touched, radii.nearby)),
-        nearest_unit=MappingProxyType(_nearest_units(snapshot, fp.geometry, hits, radii.gap)),
-        boundary_distance_m=MappingProxyType(boundary),
-        layer_versions=snapshot.layer_versions,
-    )
-
-
-def _nearby(
-    snapshot: _Snapshot,
-    geometry: BaseGeometry,
-    touched: Mapping[str, set[int]],
-    radius_m: float,
-) -> list[Near]:
-    found: list[Near] = []
-    if radius_m <= 0:
-        return found
-    for kind in SENSITIVE_KINDS:
-        for ix in snapshot.by_kind.get(kind, ()):
-            for i in ix.within(geometry, radius_m).tolist():
-                if i in touched[ix.series]:
-                    continue
-                d = geodesic_distance_m(geometry, ix.geoms[i])
-                if d <= radius_m:
-                    found.append(ix.near(i, d))
-    return sorted(found, key=lambda n: (n.distance_m, n.series, n.code or ""))
-
-
-def _nearest_units(
-    snapshot: _Snapshot,
-    geometry: BaseGeometry,
-    hits: Mapping[str, list[Hit]],
-    gap_search_m: float,
-) -> dict[str, Near]:
-    out: dict[str, Near] = {}
-    if gap_search_m <= 0:
-        return out
-    for kind in ADMIN_KINDS:
-        if kind not in snapshot.by_kind or hits.get(kind):
-            continue
-        best: Near | None = None
-        for ix in snapshot.by_kind[kind]:
-            for i in ix.within(geometry, gap_search_m).tolist():
-                d = geodesic_distance_m(geometry, ix.geoms[i])
-                if d <= gap_search_m and (best is None or d < best.distance_m):
-                    best = ix.near(i, d)
-        if best is not None:
-            out[kind] = best
-    return out
-
-
-def _boundary_distances(
-    snapshot: _Snapshot, fp: _Footprint, touched: Mapping[str, set[int]], cap_m: float | None
-) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for kind in BOUNDARY_KINDS:
-        best = math.inf
-        for ix in snapshot.by_kind.get(kind, ()):
-            for i in touched[ix.series]:
-                segments = ix.boundaries.get(i)
-                with _PREPARED_LOCK:
-                    inside = shapely.intersects(ix.geoms[i], fp.points)
-                for point in fp.points[inside]:
-                    if cap_m is not None and not segments.any_within(point.x, point.y, cap_m):
-                        continue  # farther than the cap: no need for the exact distance
-                    best = min(best, segments.distance_m(point.x, point.y))
-        if math.isfinite(best) and (cap_m is None or best <= cap_m):
-            out[kind] = best
-    return out
-
-
 def _check_radius(value: float, name: str) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
         raise GeometryError(f"{name} 应为不小于 0 的米数，收到 {value!r}。", name)
 
 
-def _bulk_points(
-    snapshot: _Snapshot, points: NDArray[np.object_], radii: _Radii
-) -> list[OverlayResult]:
-    """The bulk path for N points: each series' features query one STRtree of the points."""
-    n = len(points)
-    hits: list[dict[str, list[Hit]]] = [{k: [] for k in snapshot.by_kind} for _ in range(n)]
-    touched: list[dict[str, set[int]]] = [{s: set() for s in snapshot.series} for _ in range(n)]
-    for name, ix in snapshot.series.items():
-        point_idx, feature_idx = ix.containing_points(points)
-        for p, f in zip(point_idx.tolist(), feature_idx.tolist(), strict=True):
-            hits[p][ix.kind].append(ix.hit(f, 1.0))
-            touched[p][name].add(f)
-    return [
-        _result(
-            snapshot,
-            _Footprint(points[p], points[p], "point", 1.0, points[p : p + 1]),
-            hits[p],
-            touched[p],
-            radii,
+# --- distances, as array operations over (point, feature) pairs ---------------------------------
+
+
+def _distances(
+    snapshot: _Snapshot,
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    feature: NDArray[np.intp],
+    cap_m: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Geodesic m from (px[i], py[i]) to feature[i] (a point outside it), inf beyond cap_m[i]."""
+    out = np.full(len(feature), np.inf)
+    if len(feature) == 0:
+        return out
+    big = snapshot.vertices[feature] > _BIG_FEATURE_VERTICES
+    for f in np.unique(feature[big]).tolist():
+        sel = np.flatnonzero(feature == f)
+        out[sel] = snapshot.segment_index(f).distances_m(px[sel], py[sel], cap_m[sel])
+    small = np.flatnonzero(~big)
+    if len(small):
+        degrees = shapely.distance(
+            snapshot.geoms[feature[small]], shapely.points(px[small], py[small])
         )
-        for p in range(n)
-    ]
+        small = small[metres_lower_bound(degrees, py[small]) <= cap_m[small]]
+    if len(small):
+        unique, geometry_of_pair = np.unique(feature[small], return_inverse=True)
+        chunks = Chunks(snapshot.geoms[unique])
+        pair, chunk = chunks.pair_rows(geometry_of_pair)
+        out[small] = chunks.distances_m(px[small], py[small], pair, chunk, cap_m[small])
+    return out
+
+
+def _boundary_distances(
+    snapshot: _Snapshot,
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    feature: NDArray[np.intp],
+    cap_m: float | None,
+) -> NDArray[np.float64]:
+    """Geodesic m from (px[i], py[i]), inside feature[i], to that feature's boundary; inf for
+    features of kinds without boundary distances, or farther than cap_m."""
+    out = np.full(len(feature), np.inf)
+    wanted = snapshot.boundary[feature]
+    for f in np.unique(feature[wanted]).tolist():
+        sel = np.flatnonzero(feature == f)
+        out[sel] = snapshot.segment_index(f).distances_m(px[sel], py[sel], cap_m)
+    return out
+
+
+# --- points: one array path for one lead or a million ------------------------------------------
+
+
+def _points(
+    snapshot: _Snapshot, xs: NDArray[np.float64], ys: NDArray[np.float64], radii: _Radii
+) -> list[OverlayResult]:
+    out: list[OverlayResult] = []
+    for lo in range(0, len(xs), _POINTS_PER_STEP):
+        hi = lo + _POINTS_PER_STEP
+        out.extend(_points_step(snapshot, xs[lo:hi], ys[lo:hi], radii))
+    return out
+
+
+def _points_step(
+    snapshot: _Snapshot, xs: NDArray[np.float64], ys: NDArray[np.float64], radii: _Radii
+) -> list[OverlayResult]:
+    n = len(xs)
+    points = shapely.points(xs, ys)
+    # containment: the features whose box holds the point, then point-in-feature (prepared)
+    p, g = snapshot.tree.query(points)
+    if len(g):
+        with _PREPARED_LOCK:
+            inside = shapely.intersects_xy(snapshot.geoms[g], xs[p], ys[p])
+        hit_p, hit_g = p[inside], g[inside]
+    else:
+        hit_p, hit_g = p, g
+    near_p, near_g, near_d = _searched(snapshot, xs, ys, hit_p, hit_g, radii)
+    boundary_d = _boundary_distances(snapshot, xs[hit_p], ys[hit_p], hit_g, radii.boundary)
+    return _assembled(snapshot, n, hit_p, hit_g, boundary_d, near_p, near_g, near_d, radii)
+
+
+def _searched(
+    snapshot: _Snapshot,
+    xs: NDArray[np.float64],
+    ys: NDArray[np.float64],
+    hit_p: NDArray[np.intp],
+    hit_g: NDArray[np.intp],
+    radii: _Radii,
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    """(point, feature, metres) of the sensitive features within the nearby radius that the
+    point does not touch, and of the units of administrative kinds the point touches none of,
+    within the gap search."""
+    none = np.empty(0, dtype=np.intp)
+    r_near = radii.nearby if snapshot.sensitive.any() else 0.0
+    r_gap = radii.gap if snapshot.admin.any() else 0.0
+    reach = max(r_near, r_gap)
+    if reach <= 0:
+        return none, none, np.empty(0)
+    dlon, dlat = covering_margin(reach, ys)
+    p, g = snapshot.tree.query(shapely.box(xs - dlon, ys - dlat, xs + dlon, ys + dlat))
+    n_features, n_kinds = len(snapshot.geoms), len(snapshot.kinds)
+    touched = np.isin(p * n_features + g, hit_p * n_features + hit_g)
+    kind_touched = np.isin(p * n_kinds + snapshot.kind[g], hit_p * n_kinds + snapshot.kind[hit_g])
+    radius = np.where(
+        snapshot.sensitive[g],
+        r_near,
+        np.where(snapshot.admin[g] & ~kind_touched, r_gap, 0.0),
+    )
+    keep = ~touched & (radius > 0)
+    p, g, radius = p[keep], g[keep], radius[keep]
+    d = _distances(snapshot, xs[p], ys[p], g, radius)
+    within = d <= radius
+    return p[within], g[within], d[within]
+
+
+def _assembled(
+    snapshot: _Snapshot,
+    n: int,
+    hit_p: NDArray[np.intp],
+    hit_g: NDArray[np.intp],
+    boundary_d: NDArray[np.float64],
+    near_p: NDArray[np.intp],
+    near_g: NDArray[np.intp],
+    near_d: NDArray[np.float64],
+    radii: _Radii,
+) -> list[OverlayResult]:
+    """One OverlayResult per point from the pair arrays (each sorted by point)."""
+    hit_at = np.searchsorted(hit_p, np.arange(n + 1)).tolist()
+    near_at = np.searchsorted(near_p, np.arange(n + 1)).tolist()
+    hit_g_list, boundary_list = hit_g.tolist(), boundary_d.tolist()
+    near_g_list, near_d_list = near_g.tolist(), near_d.tolist()
+    kind_names = [snapshot.kinds[k] for k in snapshot.kind.tolist()] if n else []
+    sensitive = snapshot.sensitive.tolist() if n else []
+    hit_cache: dict[int, Hit] = {}
+    empty_kinds = {k: [] for k in snapshot.by_kind}
+    cap = radii.boundary
+    out: list[OverlayResult] = []
+    for i in range(n):
+        hits: dict[str, list[Hit]] = {k: [] for k in empty_kinds}
+        boundary: dict[str, float] = {}
+        for j in range(hit_at[i], hit_at[i + 1]):
+            f = hit_g_list[j]
+            h = hit_cache.get(f)
+            if h is None:
+                h = hit_cache[f] = snapshot.hit(f, 1.0)
+            hits[h.kind].append(h)
+            d = boundary_list[j]
+            if d < boundary.get(h.kind, math.inf) and (cap is None or d <= cap):
+                boundary[h.kind] = d
+        nearby: list[Near] = []
+        units: dict[str, tuple[tuple, Near]] = {}
+        for j in range(near_at[i], near_at[i + 1]):
+            f, d = near_g_list[j], near_d_list[j]
+            if sensitive[f]:
+                nearby.append(snapshot.near(f, d))
+                continue
+            kind = kind_names[f]
+            key = (d, snapshot.order[snapshot.owner[f]].series, int(snapshot.local[f]))
+            if kind not in units or key < units[kind][0]:
+                units[kind] = (key, snapshot.near(f, d))
+        nearby.sort(key=_near_order)
+        out.append(
+            OverlayResult(
+                footprint_type="point",
+                footprint_measure=1.0,
+                hits=MappingProxyType(
+                    {k: tuple(sorted(v, key=_hit_order)) for k, v in hits.items()}
+                ),
+                nearby=tuple(nearby),
+                nearest_unit=MappingProxyType({k: units[k][1] for k in ADMIN_KINDS if k in units}),
+                boundary_distance_m=MappingProxyType(
+                    {k: boundary[k] for k in BOUNDARY_KINDS if k in boundary}
+                ),
+                layer_versions=snapshot.layer_versions,
+            )
+        )
+    return out
+
+
+# --- other footprints: lines, polygons, several points -----------------------------------------
+
+
+def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> OverlayResult:
+    fp = _footprint(geometry)
+    candidates = snapshot.tree.query(fp.geometry)
+    with _PREPARED_LOCK:
+        mask = shapely.intersects(snapshot.geoms[candidates], fp.geometry)
+    found = np.sort(candidates[mask])
+    hits: dict[str, list[Hit]] = {kind: [] for kind in snapshot.by_kind}
+    for f in found.tolist():
+        h = snapshot.hit(f, _share(snapshot.geoms[f], fp))
+        hits[h.kind].append(h)
+    nearby: list[Near] = []
+    units: dict[str, Near] = {}
+    r_near = radii.nearby if snapshot.sensitive.any() else 0.0
+    r_gap = radii.gap if snapshot.admin.any() else 0.0
+    reach = max(r_near, r_gap)
+    if reach > 0:
+        x0, y0, x1, y1 = fp.geometry.bounds
+        dlon, dlat = degree_margin(reach, max(abs(y0), abs(y1)))
+        g = snapshot.tree.query(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
+        g = np.sort(g[~np.isin(g, found)])
+        hit_kinds = {k for k, v in hits.items() if v}
+        radius = np.array(
+            [
+                r_near
+                if snapshot.sensitive[f]
+                else r_gap
+                if snapshot.admin[f] and snapshot.kinds[snapshot.kind[f]] not in hit_kinds
+                else 0.0
+                for f in g.tolist()
+            ]
+        )
+        g, radius = g[radius > 0], radius[radius > 0]
+        d = _footprint_distances(snapshot, fp, g, radius)
+        for f, dist, r in zip(g.tolist(), d.tolist(), radius.tolist(), strict=True):
+            if dist > r:
+                continue
+            near = snapshot.near(f, dist)
+            if snapshot.sensitive[f]:
+                nearby.append(near)
+            elif near.kind not in units or dist < units[near.kind].distance_m:
+                units[near.kind] = near
+        nearby.sort(key=_near_order)
+    boundary = (
+        _footprint_boundary(snapshot, fp, found, radii.boundary) if fp.type == "point" else {}
+    )
+    return OverlayResult(
+        footprint_type=fp.type,
+        footprint_measure=fp.measure,
+        hits=MappingProxyType({k: tuple(sorted(v, key=_hit_order)) for k, v in hits.items()}),
+        nearby=tuple(nearby),
+        nearest_unit=MappingProxyType({k: units[k] for k in ADMIN_KINDS if k in units}),
+        boundary_distance_m=MappingProxyType(boundary),
+        layer_versions=snapshot.layer_versions,
+    )
+
+
+def _footprint_distances(
+    snapshot: _Snapshot, fp: _Footprint, g: NDArray[np.intp], radius: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Geodesic m from the footprint to each feature g (none touched), inf beyond radius."""
+    if len(g) == 0:
+        return np.empty(0)
+    lat = max(abs(fp.geometry.bounds[1]), abs(fp.geometry.bounds[3]))
+    out = np.full(len(g), np.inf)
+    degrees = shapely.distance(snapshot.geoms[g], fp.geometry)
+    possible = np.flatnonzero(metres_lower_bound(degrees, lat) <= radius)
+    if fp.type == "point":  # several points: the least over them, on the array path
+        xy = shapely.get_coordinates(fp.points)
+        k = len(xy)
+        feature = np.repeat(g[possible], k)
+        d = _distances(
+            snapshot,
+            np.tile(xy[:, 0], len(possible)),
+            np.tile(xy[:, 1], len(possible)),
+            feature,
+            np.repeat(radius[possible], k),
+        )
+        out[possible] = d.reshape(len(possible), k).min(axis=1) if len(possible) else []
+        return out
+    for i in possible.tolist():
+        out[i] = geodesic_distance_m(fp.geometry, snapshot.geoms[g[i]])
+    return out
+
+
+def _footprint_boundary(
+    snapshot: _Snapshot, fp: _Footprint, found: NDArray[np.intp], cap_m: float | None
+) -> dict[str, float]:
+    """kind -> least distance from a footprint point inside a unit to that unit's boundary."""
+    xy = shapely.get_coordinates(fp.points)
+    best: dict[str, float] = {}
+    for f in found[snapshot.boundary[found]].tolist():
+        with _PREPARED_LOCK:
+            inside = shapely.intersects_xy(snapshot.geoms[f], xy[:, 0], xy[:, 1])
+        if not inside.any():
+            continue
+        d = float(snapshot.segment_index(f).distances_m(xy[inside, 0], xy[inside, 1], cap_m).min())
+        kind = snapshot.kinds[snapshot.kind[f]]
+        if d < best.get(kind, math.inf) and (cap_m is None or d <= cap_m):
+            best[kind] = d
+    return {k: best[k] for k in BOUNDARY_KINDS if k in best}
