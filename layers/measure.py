@@ -282,8 +282,8 @@ class Chunks:
         np.minimum.at(best_upper, pair, upper)
         limit = best_upper * (1.0 + _relative_tolerance(best_upper, py)) + 1e-12
         if cap_m is not None:
-            cap_deg = np.broadcast_to(np.asarray(cap_m, float), (n_pairs,)) / _MIN_M_PER_DEG_LAT
-            limit = np.minimum(limit, cap_deg * 1.01 + 1e-9)
+            cap_m = np.asarray(cap_m, float)  # one for all pairs, or one per pair
+            limit = np.minimum(limit, cap_m * (1.01 / _MIN_M_PER_DEG_LAT) + 1e-9)
         keep = lower <= limit[pair]
         pair, chunk, x, y, c = pair[keep], chunk[keep], x[keep], y[keep], c[keep]
         # the kept chunks' segments
@@ -314,7 +314,7 @@ class Chunks:
         )
         np.minimum.at(out, pair, exact)
         if cap_m is not None:
-            out[out > np.broadcast_to(np.asarray(cap_m, float), (n_pairs,))] = np.inf
+            out[out > cap_m] = np.inf
         return out
 
 
@@ -371,7 +371,7 @@ class SegmentIndex:
             dlat = reach * (1.0 + _relative_tolerance(reach, ys)) + 1e-9
             dlon = dlat / frame_scale(np.minimum(np.abs(ys) + dlat, 89.0))
         else:
-            dlon, dlat = covering_margin(np.broadcast_to(cap_m, xs.shape), ys)
+            dlon, dlat = covering_margin(cap_m, ys)
         boxes = shapely.box(xs - dlon, ys - dlat, xs + dlon, ys + dlat)
         pair, chunk = self.tree.query(boxes)
         order = np.argsort(pair, kind="stable")

@@ -200,6 +200,8 @@ class _Snapshot:
     boundary: NDArray[np.bool_]  # its kind's boundary distance is reported
     vertices: NDArray[np.intp]
     tree: STRtree
+    kind_names: tuple[str, ...]  # feature -> kind, as Python objects for the result loop
+    sensitive_list: tuple[bool, ...]
 
     @classmethod
     def of(cls, indexes: Iterable[_SeriesIndex]) -> _Snapshot:
@@ -238,6 +240,8 @@ class _Snapshot:
             boundary=flag(BOUNDARY_KINDS),
             vertices=shapely.get_num_coordinates(geoms).astype(np.intp),
             tree=STRtree(geoms),
+            kind_names=tuple(kinds[k] for k in kind.tolist()),
+            sensitive_list=tuple(flag(SENSITIVE_KINDS).tolist()),
         )
 
     def replaced(self, version: LayerVersionData) -> _Snapshot:
@@ -447,6 +451,7 @@ def _distances(
     py: NDArray[np.float64],
     feature: NDArray[np.intp],
     cap_m: NDArray[np.float64],
+    chunk_cache: _ChunkCache | None = None,
 ) -> NDArray[np.float64]:
     """Geodesic m from (px[i], py[i]) to feature[i] (a point outside it), inf beyond cap_m[i]."""
     out = np.full(len(feature), np.inf)
@@ -458,16 +463,34 @@ def _distances(
         out[sel] = snapshot.segment_index(f).distances_m(px[sel], py[sel], cap_m[sel])
     small = np.flatnonzero(~big)
     if len(small):
-        degrees = shapely.distance(
-            snapshot.geoms[feature[small]], shapely.points(px[small], py[small])
-        )
-        small = small[metres_lower_bound(degrees, py[small]) <= cap_m[small]]
-    if len(small):
-        unique, geometry_of_pair = np.unique(feature[small], return_inverse=True)
-        chunks = Chunks(snapshot.geoms[unique])
-        pair, chunk = chunks.pair_rows(geometry_of_pair)
-        out[small] = chunks.distances_m(px[small], py[small], pair, chunk, cap_m[small])
+        cache = chunk_cache if chunk_cache is not None else _ChunkCache(snapshot)
+        for chunks, at, rows in cache.grouped(small, feature[small]):
+            pair, chunk = chunks.pair_rows(rows)
+            out[at] = chunks.distances_m(px[at], py[at], pair, chunk, cap_m[at])
     return out
+
+
+class _ChunkCache:
+    """Chunks of the small features one query (or one overlay_many call) measures to, built
+    once for the call and thrown away with it: the layer geometry itself is held only once."""
+
+    def __init__(self, snapshot: _Snapshot) -> None:
+        self._geoms = snapshot.geoms
+        self._parts: list[Chunks] = []
+        self._part = np.full(len(snapshot.geoms), -1, dtype=np.intp)
+        self._row = np.full(len(snapshot.geoms), -1, dtype=np.intp)
+
+    def grouped(self, at: NDArray[np.intp], features: NDArray[np.intp]):
+        """(chunks, positions, rows) for the features (built if missing), one per Chunks."""
+        missing = np.unique(features[self._part[features] < 0])
+        if len(missing):
+            self._part[missing] = len(self._parts)
+            self._row[missing] = np.arange(len(missing))
+            self._parts.append(Chunks(self._geoms[missing]))
+        part = self._part[features]
+        for k in np.unique(part).tolist():
+            sel = np.flatnonzero(part == k)
+            yield self._parts[k], at[sel], self._row[features[sel]]
 
 
 def _boundary_distances(
@@ -494,14 +517,19 @@ def _points(
     snapshot: _Snapshot, xs: NDArray[np.float64], ys: NDArray[np.float64], radii: _Radii
 ) -> list[OverlayResult]:
     out: list[OverlayResult] = []
+    cache = _ChunkCache(snapshot)
     for lo in range(0, len(xs), _POINTS_PER_STEP):
         hi = lo + _POINTS_PER_STEP
-        out.extend(_points_step(snapshot, xs[lo:hi], ys[lo:hi], radii))
+        out.extend(_points_step(snapshot, xs[lo:hi], ys[lo:hi], radii, cache))
     return out
 
 
 def _points_step(
-    snapshot: _Snapshot, xs: NDArray[np.float64], ys: NDArray[np.float64], radii: _Radii
+    snapshot: _Snapshot,
+    xs: NDArray[np.float64],
+    ys: NDArray[np.float64],
+    radii: _Radii,
+    cache: _ChunkCache,
 ) -> list[OverlayResult]:
     n = len(xs)
     points = shapely.points(xs, ys)
@@ -513,7 +541,7 @@ def _points_step(
         hit_p, hit_g = p[inside], g[inside]
     else:
         hit_p, hit_g = p, g
-    near_p, near_g, near_d = _searched(snapshot, xs, ys, hit_p, hit_g, radii)
+    near_p, near_g, near_d = _searched(snapshot, xs, ys, hit_p, hit_g, radii, cache)
     boundary_d = _boundary_distances(snapshot, xs[hit_p], ys[hit_p], hit_g, radii.boundary)
     return _assembled(snapshot, n, hit_p, hit_g, boundary_d, near_p, near_g, near_d, radii)
 
@@ -525,6 +553,7 @@ def _searched(
     hit_p: NDArray[np.intp],
     hit_g: NDArray[np.intp],
     radii: _Radii,
+    cache: _ChunkCache,
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
     """(point, feature, metres) of the sensitive features within the nearby radius that the
     point does not touch, and of the units of administrative kinds the point touches none of,
@@ -538,8 +567,8 @@ def _searched(
     dlon, dlat = covering_margin(reach, ys)
     p, g = snapshot.tree.query(shapely.box(xs - dlon, ys - dlat, xs + dlon, ys + dlat))
     n_features, n_kinds = len(snapshot.geoms), len(snapshot.kinds)
-    touched = np.isin(p * n_features + g, hit_p * n_features + hit_g)
-    kind_touched = np.isin(p * n_kinds + snapshot.kind[g], hit_p * n_kinds + snapshot.kind[hit_g])
+    touched = _member(p * n_features + g, hit_p * n_features + hit_g)
+    kind_touched = _member(p * n_kinds + snapshot.kind[g], hit_p * n_kinds + snapshot.kind[hit_g])
     radius = np.where(
         snapshot.sensitive[g],
         r_near,
@@ -547,9 +576,18 @@ def _searched(
     )
     keep = ~touched & (radius > 0)
     p, g, radius = p[keep], g[keep], radius[keep]
-    d = _distances(snapshot, xs[p], ys[p], g, radius)
+    d = _distances(snapshot, xs[p], ys[p], g, radius, cache)
     within = d <= radius
     return p[within], g[within], d[within]
+
+
+def _member(keys: NDArray[np.intp], pool: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """keys[i] in pool, for integer arrays (np.isin, with less overhead on small arrays)."""
+    if len(pool) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    pool = np.sort(pool)
+    at = np.minimum(np.searchsorted(pool, keys), len(pool) - 1)
+    return pool[at] == keys
 
 
 def _assembled(
@@ -568,8 +606,7 @@ def _assembled(
     near_at = np.searchsorted(near_p, np.arange(n + 1)).tolist()
     hit_g_list, boundary_list = hit_g.tolist(), boundary_d.tolist()
     near_g_list, near_d_list = near_g.tolist(), near_d.tolist()
-    kind_names = [snapshot.kinds[k] for k in snapshot.kind.tolist()] if n else []
-    sensitive = snapshot.sensitive.tolist() if n else []
+    kind_names, sensitive = snapshot.kind_names, snapshot.sensitive_list
     hit_cache: dict[int, Hit] = {}
     empty_kinds = {k: [] for k in snapshot.by_kind}
     cap = radii.boundary
