@@ -21,7 +21,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=False, **kwargs)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
