@@ -42,7 +42,6 @@ from layers import ADMIN_KINDS, SENSITIVE_KINDS
 from layers.errors import GeometryError
 from layers.measure import (
     Chunks,
-    SegmentIndex,
     covering_margin,
     degree_margin,
     densify,
@@ -112,47 +111,79 @@ class OverlayResult:
 # threads at once. Held only around the calls that use them.
 _PREPARED_LOCK = threading.Lock()
 
-# Features with more vertices than this keep a SegmentIndex of their boundary once a distance
-# to it is asked (administrative outlines); smaller ones are cut into chunks per query, so their
-# geometry is held once.
+# Features with more vertices than this (and the units whose boundary distance is reported) are
+# measured through the snapshot's edge index, built on first use; smaller ones are cut into
+# chunks per query, so the bulk of the geometry (the red line's patches) is held once.
 _BIG_FEATURE_VERTICES = 2048
 
 # Points per step of the array path: bounds the memory of the pair arrays.
 _POINTS_PER_STEP = 20_000
 
+# Up to this many (point, feature) pairs, one GEOS distance call drops the pairs surely beyond
+# their radius before any chunk is cut (it pays for few pairs; bulk calls go straight on).
+_PREFILTER_PAIRS = 4096
 
-class _BoundarySegments:
-    """Per-feature boundary segment indexes, built on first use (then read-only)."""
 
-    def __init__(self, geoms: NDArray[np.object_]) -> None:
+class _EdgeIndex:
+    """The edges, in chunks, of the features distances are measured to without a per-query
+    cut: those with more than _BIG_FEATURE_VERTICES vertices and the units whose boundary
+    distance is reported (administrative outlines, mostly). One STRtree of chunk boxes; built on
+    first use, then read-only."""
+
+    def __init__(self, geoms: NDArray[np.object_], members: NDArray[np.intp]) -> None:
         self._geoms = geoms
-        self._built: dict[int, SegmentIndex] = {}
+        self._members = members
         self._lock = threading.Lock()
+        self._built: tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree] | None = None
 
-    def get(self, index: int) -> SegmentIndex:
-        found = self._built.get(index)
-        if found is not None:
-            return found
-        with self._lock:
-            found = self._built.get(index)
-            if found is None:
-                found = SegmentIndex(self._geoms[index])
-                self._built[index] = found
-        return found
+    def _get(self) -> tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree]:
+        built = self._built
+        if built is None:
+            with self._lock:
+                if self._built is None:
+                    chunks = Chunks(self._geoms[self._members])
+                    per_member = np.diff(chunks.of_geometry)
+                    chunk_feature = np.repeat(self._members, per_member)
+                    row = np.full(len(self._geoms), -1, dtype=np.intp)
+                    row[self._members] = np.arange(len(self._members))
+                    b = chunks.bounds
+                    tree = STRtree(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
+                    self._built = (chunks, chunk_feature, row, tree)
+                built = self._built
+        return built  # type: ignore[return-value]
+
+    def distances_m(
+        self,
+        px: NDArray[np.float64],
+        py: NDArray[np.float64],
+        feature: NDArray[np.intp],
+        cap_m: NDArray[np.float64] | None,
+    ) -> NDArray[np.float64]:
+        """Geodesic m from (px[i], py[i]) to the edges of feature[i]; inf beyond cap_m[i]."""
+        if len(feature) == 0:
+            return np.empty(0)
+        chunks, chunk_feature, row, tree = self._get()
+        if cap_m is None:  # every chunk of the feature (pruned by box before any segment)
+            pair, chunk = chunks.pair_rows(row[feature])
+        else:
+            dlon, dlat = covering_margin(cap_m, py)
+            pair, chunk = tree.query(shapely.box(px - dlon, py - dlat, px + dlon, py + dlat))
+            mine = chunk_feature[chunk] == feature[pair]
+            pair, chunk = pair[mine], chunk[mine]
+        return chunks.distances_m(px, py, pair, chunk, cap_m)
 
 
 @dataclass(frozen=True, eq=False)
 class _SeriesIndex:
     version: LayerVersionData
     geoms: NDArray[np.object_]  # prepared, aligned with version.features
-    boundaries: _BoundarySegments
 
     @classmethod
     def build(cls, version: LayerVersionData) -> _SeriesIndex:
         geoms = np.array([f.geometry for f in version.features] or [], dtype=object)
         with _PREPARED_LOCK:
             shapely.prepare(geoms)
-        return cls(version, geoms, _BoundarySegments(geoms))
+        return cls(version, geoms)
 
     @property
     def kind(self) -> str:
@@ -202,6 +233,7 @@ class _Snapshot:
     tree: STRtree
     kind_names: tuple[str, ...]  # feature -> kind, as Python objects for the result loop
     sensitive_list: tuple[bool, ...]
+    edges: _EdgeIndex  # big features and boundary units
 
     @classmethod
     def of(cls, indexes: Iterable[_SeriesIndex]) -> _Snapshot:
@@ -221,6 +253,8 @@ class _Snapshot:
             wanted = np.array([k in set(names) for k in kinds] or [False], dtype=bool)
             return wanted[kind] if len(kinds) else np.zeros(0, dtype=bool)
 
+        vertices = shapely.get_num_coordinates(geoms).astype(np.intp)
+        boundary = flag(BOUNDARY_KINDS)
         return cls(
             series=MappingProxyType(by_series),
             layer_versions=MappingProxyType(
@@ -237,11 +271,12 @@ class _Snapshot:
             kind=kind,
             sensitive=flag(SENSITIVE_KINDS),
             admin=flag(ADMIN_KINDS),
-            boundary=flag(BOUNDARY_KINDS),
-            vertices=shapely.get_num_coordinates(geoms).astype(np.intp),
+            boundary=boundary,
+            vertices=vertices,
             tree=STRtree(geoms),
             kind_names=tuple(kinds[k] for k in kind.tolist()),
             sensitive_list=tuple(flag(SENSITIVE_KINDS).tolist()),
+            edges=_EdgeIndex(geoms, np.flatnonzero((vertices > _BIG_FEATURE_VERTICES) | boundary)),
         )
 
     def replaced(self, version: LayerVersionData) -> _Snapshot:
@@ -257,8 +292,10 @@ class _Snapshot:
     def near(self, feature: int, distance_m: float) -> Near:
         return self.order[self.owner[feature]].near(int(self.local[feature]), distance_m)
 
-    def segment_index(self, feature: int) -> SegmentIndex:
-        return self.order[self.owner[feature]].boundaries.get(int(self.local[feature]))
+    def measured_by_edges(self, feature: NDArray[np.intp]) -> NDArray[np.bool_]:
+        """Whether distances to these features go through the edge index (else: chunks cut
+        per query)."""
+        return (self.vertices[feature] > _BIG_FEATURE_VERTICES) | self.boundary[feature]
 
 
 @dataclass(frozen=True)
@@ -457,11 +494,16 @@ def _distances(
     out = np.full(len(feature), np.inf)
     if len(feature) == 0:
         return out
-    big = snapshot.vertices[feature] > _BIG_FEATURE_VERTICES
-    for f in np.unique(feature[big]).tolist():
-        sel = np.flatnonzero(feature == f)
-        out[sel] = snapshot.segment_index(f).distances_m(px[sel], py[sel], cap_m[sel])
+    big = snapshot.measured_by_edges(feature)
+    at = np.flatnonzero(big)
+    if len(at):
+        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap_m[at])
     small = np.flatnonzero(~big)
+    if 0 < len(small) <= _PREFILTER_PAIRS:  # few pairs: drop the surely too far in one call
+        degrees = shapely.distance(
+            snapshot.geoms[feature[small]], shapely.points(px[small], py[small])
+        )
+        small = small[metres_lower_bound(degrees, py[small]) <= cap_m[small]]
     if len(small):
         cache = chunk_cache if chunk_cache is not None else _ChunkCache(snapshot)
         for chunks, at, rows in cache.grouped(small, feature[small]):
@@ -503,10 +545,10 @@ def _boundary_distances(
     """Geodesic m from (px[i], py[i]), inside feature[i], to that feature's boundary; inf for
     features of kinds without boundary distances, or farther than cap_m."""
     out = np.full(len(feature), np.inf)
-    wanted = snapshot.boundary[feature]
-    for f in np.unique(feature[wanted]).tolist():
-        sel = np.flatnonzero(feature == f)
-        out[sel] = snapshot.segment_index(f).distances_m(px[sel], py[sel], cap_m)
+    at = np.flatnonzero(snapshot.boundary[feature])
+    if len(at):
+        cap = None if cap_m is None else np.full(len(at), float(cap_m))
+        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap)
     return out
 
 
@@ -751,7 +793,12 @@ def _footprint_boundary(
             inside = shapely.intersects_xy(snapshot.geoms[f], xy[:, 0], xy[:, 1])
         if not inside.any():
             continue
-        d = float(snapshot.segment_index(f).distances_m(xy[inside, 0], xy[inside, 1], cap_m).min())
+        k = int(np.count_nonzero(inside))
+        d = float(
+            _boundary_distances(
+                snapshot, xy[inside, 0], xy[inside, 1], np.full(k, f, dtype=np.intp), cap_m
+            ).min()
+        )
         kind = snapshot.kinds[snapshot.kind[f]]
         if d < best.get(kind, math.inf) and (cap_m is None or d <= cap_m):
             best[kind] = d
