@@ -172,6 +172,25 @@ class _EdgeIndex:
             pair, chunk = pair[mine], chunk[mine]
         return chunks.distances_m(px, py, pair, chunk, cap_m)
 
+    def near_features(self, box: tuple[float, float, float, float]) -> NDArray[np.intp]:
+        """The features with an edge chunk whose box meets `box`."""
+        _, chunk_feature, _, tree = self._get()
+        return np.unique(chunk_feature[tree.query(shapely.box(*box))])
+
+    def vertices_in(
+        self, box: tuple[float, float, float, float], feature: int
+    ) -> NDArray[np.float64]:
+        """The vertices of feature's edges in chunks whose box meets `box` (a superset)."""
+        chunks, chunk_feature, _, tree = self._get()
+        found = tree.query(shapely.box(*box))
+        found = found[chunk_feature[found] == feature]
+        if len(found) == 0:
+            return np.empty((0, 2))
+        counts = chunks.stops[found] - chunks.starts[found]
+        rows = np.repeat(chunks.starts[found] - (np.cumsum(counts) - counts), counts)
+        seg = chunks.segments[rows + np.arange(counts.sum())]
+        return np.vstack([seg[:, :2], seg[:, 2:]])
+
 
 @dataclass(frozen=True, eq=False)
 class _SeriesIndex:
@@ -757,28 +776,88 @@ def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> Over
 def _footprint_distances(
     snapshot: _Snapshot, fp: _Footprint, g: NDArray[np.intp], radius: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Geodesic m from the footprint to each feature g (none touched), inf beyond radius."""
+    """Geodesic m from the footprint to each feature g (none touched), inf beyond radius.
+
+    Several points: the least over them, on the point array path (exact). Lines and polygons:
+    small features with geodesic_distance_m; big ones exactly on the array path — two disjoint
+    sets of straight edges are nearest at a vertex of one of them, so the least of the
+    footprint's vertices to the feature's edges and the feature's vertices near the footprint
+    to the footprint's edges."""
     if len(g) == 0:
         return np.empty(0)
     lat = max(abs(fp.geometry.bounds[1]), abs(fp.geometry.bounds[3]))
     out = np.full(len(g), np.inf)
-    degrees = shapely.distance(snapshot.geoms[g], fp.geometry)
-    possible = np.flatnonzero(metres_lower_bound(degrees, lat) <= radius)
-    if fp.type == "point":  # several points: the least over them, on the array path
-        xy = shapely.get_coordinates(fp.points)
-        k = len(xy)
-        feature = np.repeat(g[possible], k)
-        d = _distances(
-            snapshot,
-            np.tile(xy[:, 0], len(possible)),
-            np.tile(xy[:, 1], len(possible)),
-            feature,
-            np.repeat(radius[possible], k),
-        )
-        out[possible] = d.reshape(len(possible), k).min(axis=1) if len(possible) else []
+    # a GEOS distance drops the small features surely too far (big ones: the edge index does)
+    lower = np.zeros(len(g))
+    small = np.flatnonzero(~snapshot.measured_by_edges(g))
+    lower[small] = metres_lower_bound(shapely.distance(snapshot.geoms[g[small]], fp.geometry), lat)
+    big = np.flatnonzero(snapshot.measured_by_edges(g))
+    if len(big):
+        x0, y0, x1, y1 = fp.geometry.bounds
+        dlon, dlat = degree_margin(float(radius[big].max()), max(abs(y0), abs(y1)))
+        near = snapshot.edges.near_features((x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
+        lower[big[~np.isin(g[big], near)]] = np.inf
+    possible = np.flatnonzero(lower <= radius)
+    if len(possible) == 0:
         return out
-    for i in possible.tolist():
-        out[i] = geodesic_distance_m(fp.geometry, snapshot.geoms[g[i]])
+    if fp.type != "point":
+        # lines and polygons: small features by GEOS in the local frame (geodesic_distance_m,
+        # a few calls each); big ones (outlines) through the edge index, vertex to edge
+        by_edges = snapshot.measured_by_edges(g[possible])
+        for i in possible[~by_edges].tolist():
+            out[i] = geodesic_distance_m(fp.geometry, snapshot.geoms[g[i]])
+        possible = possible[by_edges]
+    if len(possible) == 0:
+        return out
+    g, radius = g[possible], radius[possible]
+    xy = np.unique(shapely.get_coordinates(fp.geometry), axis=0)
+    k = len(xy)
+    # the footprint's vertices to each feature
+    d = _distances(
+        snapshot,
+        np.tile(xy[:, 0], len(g)),
+        np.tile(xy[:, 1], len(g)),
+        np.repeat(g, k),
+        np.repeat(radius, k),
+    ).reshape(len(g), k)
+    best = d.min(axis=1)
+    if fp.type != "point":
+        best = np.minimum(best, _vertices_to_footprint(snapshot, fp, g, radius))
+    out[possible] = best
+    return out
+
+
+def _vertices_to_footprint(
+    snapshot: _Snapshot, fp: _Footprint, g: NDArray[np.intp], radius: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per feature g: geodesic m from its vertices within reach of the footprint to the
+    footprint's edges (inf when none is within its radius)."""
+    x0, y0, x1, y1 = fp.geometry.bounds
+    dlon, dlat = degree_margin(float(radius.max()), max(abs(y0), abs(y1)))
+    box = (x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat)
+    vx, vy, owner = [], [], []
+    by_edges = snapshot.measured_by_edges(g).tolist()
+    for i, f in enumerate(g.tolist()):
+        if by_edges[i]:
+            c = snapshot.edges.vertices_in(box, f)
+        else:
+            c = shapely.get_coordinates(shapely.clip_by_rect(snapshot.geoms[f], *box))
+        if len(c) == 0:
+            continue
+        vx.append(c[:, 0])
+        vy.append(c[:, 1])
+        owner.append(np.full(len(c), i, dtype=np.intp))
+    out = np.full(len(g), np.inf)
+    if not vx:
+        return out
+    px, py, who = np.concatenate(vx), np.concatenate(vy), np.concatenate(owner)
+    # clip_by_rect adds vertices on the box's sides; they are points of the feature too, so a
+    # distance from one is never less than the feature's true distance. A point footprint's
+    # feature vertices are many: the edge index's chunks give a superset, which is harmless.
+    edges = Chunks([shapely.GeometryCollection(single_parts(fp.geometry))])
+    pair, chunk = edges.pair_rows(np.zeros(len(px), dtype=np.intp))
+    d = edges.distances_m(px, py, pair, chunk, radius[who])
+    np.minimum.at(out, who, d)
     return out
 
 
