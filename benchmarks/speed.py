@@ -115,6 +115,14 @@ def subdivide(conn) -> None:
         )
     )
     conn.execute(text("CREATE INDEX sub_geom ON sub USING gist (geom)"))
+    conn.execute(
+        text(
+            "CREATE TABLE bnd AS SELECT id, kind, ST_Subdivide(ST_Boundary(geom), 256) AS geom "
+            "FROM active_layer_feature WHERE kind IN ('league', 'county', 'province')"
+        )
+    )
+    conn.execute(text("CREATE INDEX bnd_geom ON bnd USING gist (geom)"))
+    conn.execute(text("ANALYZE bnd"))
     conn.execute(text("CREATE INDEX sub_kind ON sub (kind)"))
     conn.execute(text("ANALYZE sub"))
     conn.commit()
@@ -150,11 +158,13 @@ POINT_SQL = {
     "FROM {t} WHERE kind IN ('red_line', 'nature_reserve') "
     "AND geom && ST_Expand({g}, 0.07) AND ST_DWithin(geom::geography, {g}::geography, 5000) "
     "AND NOT ST_Intersects(geom, {g}) GROUP BY series, code",
-    # boundaries are measured on the stored rows (a subdivided piece has cut lines)
-    "boundary": "SELECT kind, ST_Distance(ST_Boundary(geom)::geography, {g}::geography) "
-    "FROM active_layer_feature WHERE kind IN ('league', 'county', 'province') "
-    "AND ST_Intersects(geom, {g}) "
-    "AND ST_DWithin(ST_Boundary(geom)::geography, {g}::geography, 1000)",
+    # boundaries: the outlines of the containing units, subdivided (table bnd; a subdivided
+    # polygon's own boundary would have cut lines)
+    "boundary": "SELECT b.kind, min(ST_Distance(b.geom::geography, {g}::geography)) FROM bnd b "
+    "WHERE b.geom && ST_Expand({g}, 0.02) "
+    "AND ST_DWithin(b.geom::geography, {g}::geography, 1000) AND b.id IN (SELECT id FROM {t} "
+    "WHERE kind IN ('league', 'county', 'province') AND ST_Intersects(geom, {g})) "
+    "GROUP BY b.kind",
 }
 SHARE_SQL = (
     "SELECT series, code, ST_Area(ST_Intersection(geom, {g})::geography) FROM {t} "
@@ -227,10 +237,11 @@ def postgis_bulk(conn, table: str, points) -> tuple[float, float]:
     ).all()
     conn.execute(
         text(
-            "SELECT p.i, f.kind, ST_Distance(ST_Boundary(f.geom)::geography, p.geom::geography) "
-            "FROM pts p JOIN active_layer_feature f ON f.kind IN ('league', 'county', 'province') "
-            "AND ST_Intersects(f.geom, p.geom) "
-            "AND ST_DWithin(ST_Boundary(f.geom)::geography, p.geom::geography, 1000)"
+            "SELECT p.i, b.kind, min(ST_Distance(b.geom::geography, p.geom::geography)) "
+            f"FROM pts p JOIN {table} f ON f.kind IN ('league', 'county', 'province') "
+            "AND ST_Intersects(f.geom, p.geom) JOIN bnd b ON b.id = f.id "
+            "AND b.geom && ST_Expand(p.geom, 0.02) "
+            "AND ST_DWithin(b.geom::geography, p.geom::geography, 1000) GROUP BY p.i, b.kind"
         )
     ).all()
     full = containment + time.perf_counter() - started
