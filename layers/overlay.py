@@ -19,8 +19,11 @@ Semantics, in one place:
   operations over all points, in chunks), so a single point and the bulk path give the same
   answer by construction.
 - Distances (nearby, nearest unit, boundary) are geodesic metres to the features' edges as
-  drawn (straight in longitude/latitude, as GEOS and PostGIS `geometry` intersect them), exact
-  to well under 0.1 m within the search radius (layers.measure.Chunks).
+  drawn (straight in longitude/latitude, as GEOS and PostGIS `geometry` intersect them). From
+  points: exact to well under 0.1 m within the search radius (layers.measure.Chunks). From
+  lines and polygons: the same to big features (outlines); to small ones GEOS's nearest pair in
+  the ellipsoid-corrected local frame (layers.measure.geodesic_distance_m), which can pick the
+  wrong one of two nearly equidistant parts (then off by up to ~0.1 % of the distance).
 """
 
 from __future__ import annotations
