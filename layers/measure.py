@@ -202,51 +202,66 @@ def _relative_tolerance(frame_deg, lat_deg):
 
 
 class Chunks:
-    """The segments of some geometries' linework in chunks (rows aligned by geometry order)."""
+    """The linework of some geometries (rings, lines; a point is a zero-length segment) as one
+    coordinate array, cut into chunks of up to CHUNK consecutive vertices with a box each.
 
-    __slots__ = ("bounds", "of_geometry", "segments", "starts", "stops")
+    Chunk k covers vertices starts[k] .. stops[k] (inclusive: its last segment ends on the next
+    chunk's first vertex); segment i joins vertex i to i + 1 when both are on one line (else it
+    is no segment, or a zero-length one for a lone point). No copy beyond the coordinates."""
+
+    __slots__ = ("bounds", "of_geometry", "starts", "stops", "to", "xy")
 
     def __init__(self, geometries) -> None:
         geoms = np.asarray(geometries, dtype=object)
         parts, part_owner = shapely.get_parts(geoms, return_index=True)
-        types = shapely.get_type_id(parts)
-        polygonal = types == 3
-        rings, ring_part = shapely.get_rings(parts[polygonal], return_index=True)
-        lines = np.concatenate([parts[~polygonal], rings])
-        owners = np.concatenate([part_owner[~polygonal], part_owner[polygonal][ring_part]])
-        order = np.argsort(owners, kind="stable")
-        lines, owners = lines[order], owners[order]
-        xy, line_of = shapely.get_coordinates(lines, return_index=True)
-        n = len(xy)
-        next_same = np.zeros(n, dtype=bool)
-        next_same[:-1] = line_of[1:] == line_of[:-1]
-        single = np.bincount(line_of, minlength=len(lines))[line_of] == 1
-        first = np.flatnonzero(next_same | single)
-        last = np.where(next_same[first], first + 1, first)
-        self.segments = np.column_stack([xy[first], xy[last]])
-        seg_owner = owners[line_of[first]]
-        owner_first = np.searchsorted(seg_owner, np.arange(len(geoms) + 1))
-        position = np.arange(len(first)) - owner_first[seg_owner]
+        polygonal = shapely.get_type_id(parts) == 3
+        if polygonal.all():
+            lines, line_part = shapely.get_rings(parts, return_index=True)
+            owners = part_owner[line_part]
+        else:
+            rings, ring_part = shapely.get_rings(parts[polygonal], return_index=True)
+            lines = np.concatenate([parts[~polygonal], rings])
+            owners = np.concatenate([part_owner[~polygonal], part_owner[polygonal][ring_part]])
+            order = np.argsort(owners, kind="stable")
+            lines, owners = lines[order], owners[order]
+        self.xy, line_of = shapely.get_coordinates(lines, return_index=True)
+        n = len(self.xy)
+        # the other end of segment i: i + 1 on the same line, i for a lone point, -1 for none
+        to = np.full(n, -1, dtype=np.intp)
+        same = np.flatnonzero(line_of[1:] == line_of[:-1])
+        to[same] = same + 1
+        lone = np.bincount(line_of, minlength=len(lines))[line_of] == 1
+        to[lone] = np.flatnonzero(lone)
+        self.to = to
+        vertex_owner = owners[line_of]
+        owner_first = np.searchsorted(vertex_owner, np.arange(len(geoms) + 1))
+        position = np.arange(n) - owner_first[vertex_owner]
         self.starts = np.flatnonzero(position % CHUNK == 0)
-        self.stops = np.append(self.starts[1:], len(first))
-        seg = self.segments
-        if len(self.starts):
-            lo_x = np.minimum(seg[:, 0], seg[:, 2])
-            lo_y = np.minimum(seg[:, 1], seg[:, 3])
-            hi_x = np.maximum(seg[:, 0], seg[:, 2])
-            hi_y = np.maximum(seg[:, 1], seg[:, 3])
+        self.stops = np.append(self.starts[1:], n)  # exclusive for segments' first vertices
+        if n:
+            last = np.minimum(self.stops, n - 1)  # the end vertex of the chunk's last segment
+            x, y = self.xy[:, 0], self.xy[:, 1]
             self.bounds = np.column_stack(
                 [
-                    np.minimum.reduceat(lo_x, self.starts),
-                    np.minimum.reduceat(lo_y, self.starts),
-                    np.maximum.reduceat(hi_x, self.starts),
-                    np.maximum.reduceat(hi_y, self.starts),
+                    np.minimum(np.minimum.reduceat(x, self.starts), x[last]),
+                    np.minimum(np.minimum.reduceat(y, self.starts), y[last]),
+                    np.maximum(np.maximum.reduceat(x, self.starts), x[last]),
+                    np.maximum(np.maximum.reduceat(y, self.starts), y[last]),
                 ]
             )
         else:
             self.bounds = np.empty((0, 4))
         # geometry i owns chunks of_geometry[i] .. of_geometry[i + 1]
-        self.of_geometry = np.searchsorted(seg_owner[self.starts], np.arange(len(geoms) + 1))
+        self.of_geometry = np.searchsorted(vertex_owner[self.starts], np.arange(len(geoms) + 1))
+
+    def vertices(self, chunks: NDArray[np.intp]) -> NDArray[np.float64]:
+        """The vertices of these chunks (each chunk's own, plus its last segment's end)."""
+        counts = self.stops[chunks] - self.starts[chunks]
+        rows = np.repeat(self.starts[chunks] - (np.cumsum(counts) - counts), counts) + np.arange(
+            counts.sum()
+        )
+        ends = self.to[rows]
+        return np.vstack([self.xy[rows], self.xy[ends[ends >= 0]]])
 
     def pair_rows(self, geometry_of_pair: NDArray[np.intp]) -> tuple[NDArray, NDArray]:
         """(pair, chunk) rows for pairs whose feature is geometry_of_pair[pair], all its chunks."""
@@ -276,7 +291,7 @@ class Chunks:
         gx = np.maximum(np.maximum(b[:, 0] - x, x - b[:, 2]), 0.0) * c
         gy = np.maximum(np.maximum(b[:, 1] - y, y - b[:, 3]), 0.0)
         lower = np.hypot(gx, gy)
-        v = self.segments[self.starts[chunk]]
+        v = self.xy[self.starts[chunk]]
         upper = np.hypot((v[:, 0] - x) * c, v[:, 1] - y)
         best_upper = np.full(n_pairs, np.inf)
         np.minimum.at(best_upper, pair, upper)
@@ -291,13 +306,16 @@ class Chunks:
         rows = np.repeat(self.starts[chunk] - (np.cumsum(counts) - counts), counts) + np.arange(
             counts.sum()
         )
-        pair = np.repeat(pair, counts)
-        x, y, c = np.repeat(x, counts), np.repeat(y, counts), np.repeat(c, counts)
-        s = self.segments[rows]
-        x0 = (s[:, 0] - x) * c
-        y0 = s[:, 1] - y
-        dx = (s[:, 2] - x) * c - x0
-        dy = s[:, 3] - y - y0
+        ends = self.to[rows]
+        real = ends >= 0
+        rows, ends = rows[real], ends[real]
+        pair = np.repeat(pair, counts)[real]
+        x, y, c = np.repeat(x, counts)[real], np.repeat(y, counts)[real], np.repeat(c, counts)[real]
+        a, e = self.xy[rows], self.xy[ends]
+        x0 = (a[:, 0] - x) * c
+        y0 = a[:, 1] - y
+        dx = (e[:, 0] - x) * c - x0
+        dy = e[:, 1] - y - y0
         length2 = dx * dx + dy * dy
         with np.errstate(invalid="ignore", divide="ignore"):
             t = np.where(length2 > 0, -(x0 * dx + y0 * dy) / length2, 0.0)
@@ -342,10 +360,6 @@ class SegmentIndex:
         b = self.chunks.bounds
         self.tree = STRtree(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
 
-    @property
-    def segments(self) -> NDArray[np.float64]:
-        return self.chunks.segments
-
     def any_within(self, x: float, y: float, radius_m: float) -> bool:
         """Whether some segment may lie within `radius_m` of (x, y): a cheap, conservative test
         (a degree box that holds every point within the radius; false means certainly farther)."""
@@ -365,7 +379,7 @@ class SegmentIndex:
             # nearest chunk (in degrees); every nearer segment lies in a box of that size
             points = shapely.points(xs, ys)
             p, k = self.tree.query_nearest(points, all_matches=False)
-            v = self.chunks.segments[self.chunks.starts[k]]
+            v = self.chunks.xy[self.chunks.starts[k]]
             reach = np.empty(len(xs))
             reach[p] = np.hypot((v[:, 0] - xs[p]) * frame_scale(ys[p]), v[:, 1] - ys[p])
             dlat = reach * (1.0 + _relative_tolerance(reach, ys)) + 1e-9

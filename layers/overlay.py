@@ -189,10 +189,7 @@ class _EdgeIndex:
         found = found[chunk_feature[found] == feature]
         if len(found) == 0:
             return np.empty((0, 2))
-        counts = chunks.stops[found] - chunks.starts[found]
-        rows = np.repeat(chunks.starts[found] - (np.cumsum(counts) - counts), counts)
-        seg = chunks.segments[rows + np.arange(counts.sum())]
-        return np.vstack([seg[:, :2], seg[:, 2:]])
+        return chunks.vertices(found)
 
 
 @dataclass(frozen=True, eq=False)
