@@ -198,7 +198,9 @@ CHUNK = 16
 
 def _relative_tolerance(frame_deg, lat_deg):
     theta = np.radians(frame_deg)
-    return 0.004 + 4.0 * theta * (1.0 + np.abs(np.tan(np.radians(np.minimum(np.abs(lat_deg), 89)))))
+    # the frame errs by at most ~θ·tan(φ) relatively (θ: the distance in radians); twice that
+    # separates the true nearest from the frame's, with margin
+    return 1e-4 + 3.0 * theta * (1.0 + np.abs(np.tan(np.radians(np.minimum(np.abs(lat_deg), 89)))))
 
 
 class Chunks:
