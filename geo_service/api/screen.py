@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Query
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +24,16 @@ from geo_service.schemas import (
 )
 
 router = APIRouter(route_class=ChineseValidationRoute, dependencies=DOCUMENT_BEARER)
+
+
+class JSONBody(Response):
+    """A decision as JSON, serialised by orjson (several times faster than json.dumps on a
+    decision; a 10,000-item batch in well under a second)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 DECISION_EXAMPLE: dict[str, Any] = {
     "jurisdiction": {
@@ -110,14 +121,14 @@ def _prefixed(exc: DomainError, prefix: str) -> DomainError:
 )
 async def screen_one(
     body: ScreenRequest, services: ServicesDep, principal: Screener
-) -> ORJSONResponse:
+) -> JSONBody:
     # A screen is a fraction of a millisecond of CPU: run it on the event loop, no thread hop.
     # Only an obligor's earlier damage dates need the database: that one goes to a thread.
     if body.obligor is not None and body.obligor.id:
         outcome = await run_in_threadpool(screen, services, body, principal)
     else:
         outcome = screen(services, body, principal)
-    return ORJSONResponse(outcome.response())
+    return JSONBody(outcome.response())
 
 
 @router.post(
@@ -162,7 +173,7 @@ def screen_batch(
         "如 jurisdiction,sensitive_area_lead），供机器调用方减小响应；"
         "出错的项仍为完整的 problem 对象。",
     ),
-) -> ORJSONResponse:
+) -> JSONBody:
     limit = services.settings.batch_limit
     if len(body.items) > limit:
         raise InvalidInput(
@@ -191,7 +202,7 @@ def screen_batch(
             results.append(problem_dict(outcome))
         else:
             results.append(_kept(outcome.response(), fields))
-    return ORJSONResponse({"results": results})
+    return JSONBody({"results": results})
 
 
 def _kept(body: dict[str, Any], fields: str | None) -> dict[str, Any]:
