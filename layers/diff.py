@@ -51,12 +51,10 @@ def diff_versions(
     gained_total = sum(a["area_km2"] for a in added)
     lost_total = sum(r["area_km2"] for r in removed)
     if with_geometry:
-        pieces += [
-            _piece(new_map[k].geometry, "added", new_map[k]) for k in new_keys if k not in old_map
-        ]
-        pieces += [
-            _piece(old_map[k].geometry, "removed", old_map[k]) for k in old_keys if k not in new_map
-        ]
+        pieces += [_piece(new_map[k].geometry, "added", new_map[k]) for k in new_keys
+                   if k not in old_map]
+        pieces += [_piece(old_map[k].geometry, "removed", old_map[k]) for k in old_keys
+                   if k not in new_map]
     for k in new_keys:
         if k not in old_map:
             continue
@@ -72,14 +70,12 @@ def diff_versions(
         if not geometry_changed and not attrs:
             continue
         entry = _summary(b)
-        entry.update(
-            {
-                "geometry_changed": geometry_changed,
-                "area_gained_km2": round(gained, 4),
-                "area_lost_km2": round(lost, 4),
-                "attributes_changed": attrs,
-            }
-        )
+        entry.update({
+            "geometry_changed": geometry_changed,
+            "area_gained_km2": round(gained, 4),
+            "area_lost_km2": round(lost, 4),
+            "attributes_changed": attrs,
+        })
         changed.append(entry)
         gained_total += gained
         lost_total += lost
@@ -137,10 +133,6 @@ def _piece(geom: BaseGeometry, change: str, f: LayerFeature) -> dict[str, Any]:
     return {
         "type": "Feature",
         "geometry": mapping(geom),
-        "properties": {
-            "change": change,
-            "code": f.code,
-            "name": f.name,
-            "area_km2": round(float(area_km2(geom)), 4),
-        },
+        "properties": {"change": change, "code": f.code, "name": f.name,
+                       "area_km2": round(float(area_km2(geom)), 4)},
     }

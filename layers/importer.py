@@ -37,34 +37,10 @@ from layers.validation import (
 )
 
 # Attribute names Chinese GIS data commonly uses, tried in order (case-insensitive).
-CODE_FIELDS = (
-    "code",
-    "adcode",
-    "xzqdm",
-    "xzqhdm",
-    "qhdm",
-    "dm",
-    "pac",
-    "gb",
-    "行政区划代码",
-    "区划代码",
-    "代码",
-    "bm",
-    "id_code",
-)
-NAME_FIELDS = (
-    "name",
-    "xzqmc",
-    "qhmc",
-    "mc",
-    "名称",
-    "行政区名称",
-    "区划名称",
-    "zrbhdmc",
-    "bhdmc",
-    "hxmc",
-    "label",
-)
+CODE_FIELDS = ("code", "adcode", "xzqdm", "xzqhdm", "qhdm", "dm", "pac", "gb", "行政区划代码",
+               "区划代码", "代码", "bm", "id_code")
+NAME_FIELDS = ("name", "xzqmc", "qhmc", "mc", "名称", "行政区名称", "区划名称", "zrbhdmc", "bhdmc",
+               "hxmc", "label")
 DEFAULT_BATCH = 5000
 _GDAL_ERRORS = (
     pyogrio.errors.DataSourceError,
@@ -91,9 +67,8 @@ class ImportOptions:
 class LayerImport:
     """One import in progress: source, CRS, field mapping and the report being built."""
 
-    def __init__(
-        self, source: SourceLayer, options: ImportOptions, crs: SourceCRS, fields: Sequence[str]
-    ) -> None:
+    def __init__(self, source: SourceLayer, options: ImportOptions, crs: SourceCRS,
+                 fields: Sequence[str]) -> None:
         self.source = source
         self.options = options
         self.crs = crs
@@ -112,9 +87,8 @@ class LayerImport:
         for w in crs.warnings:
             rep.warn(w["code"], w["message"])
         if source.encoding_note and "自动识别" in source.encoding_note:
-            rep.warn(
-                "encoding_detected", source.encoding_note + "；如有乱码请用参数 encoding 指定。"
-            )
+            rep.warn("encoding_detected",
+                     source.encoding_note + "；如有乱码请用参数 encoding 指定。")
         if self.code_field is None and options.kind in CODE_REQUIRED_KINDS:
             raise LayerFileError(
                 f"{options.kind} 图层需要 6 位行政区划代码字段，但未找到：请用 code_field 指定"
@@ -173,9 +147,8 @@ class LayerImport:
             if not sliced or n < step:
                 break
 
-    def _convert(
-        self, start: int, meta: dict[str, Any], wkb: np.ndarray, field_data: Sequence[np.ndarray]
-    ) -> list[LayerFeature]:
+    def _convert(self, start: int, meta: dict[str, Any], wkb: np.ndarray,
+                 field_data: Sequence[np.ndarray]) -> list[LayerFeature]:
         geoms = shapely.from_wkb(wkb, on_invalid="ignore")
         if not self.crs.identity:
             present = ~shapely.is_missing(geoms)
@@ -192,15 +165,13 @@ class LayerImport:
             if not self.validator.code(index, code):
                 continue
             attributes = {k: _json_value(v[i]) for k, v in columns.items()}
-            out.append(
-                LayerFeature(
-                    feature_id=index,
-                    code=code,
-                    name=_text(labels[i]) if labels is not None else None,
-                    geometry=geoms[i],
-                    attributes=attributes,
-                )
-            )
+            out.append(LayerFeature(
+                feature_id=index,
+                code=code,
+                name=_text(labels[i]) if labels is not None else None,
+                geometry=geoms[i],
+                attributes=attributes,
+            ))
             if self._kept is not None:
                 self._kept.append(geoms[i])
                 self._kept_codes.append(code)
@@ -228,9 +199,8 @@ def read_layer(
     return features, imp.finish(outline)
 
 
-def _pick_field(
-    fields: list[str], wanted: str | None, candidates: Sequence[str], param: str
-) -> str | None:
+def _pick_field(fields: list[str], wanted: str | None, candidates: Sequence[str],
+                param: str) -> str | None:
     lower = {f.lower(): f for f in fields}
     if wanted:
         if wanted in fields:

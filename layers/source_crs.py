@@ -57,13 +57,11 @@ def resolve(file_crs: str | None, param_crs: str | None) -> SourceCRS:
         if spec is not None:
             given = _parse(spec.name, "crs")
             if not given.equals(crs, ignore_axis_order=True):
-                warnings.append(
-                    {
-                        "code": "crs_parameter_ignored",
-                        "message": f"文件自带坐标系 {_name(crs)}，已按文件坐标系读取，"
-                        f"忽略参数 crs={param_crs}。",
-                    }
-                )
+                warnings.append({
+                    "code": "crs_parameter_ignored",
+                    "message": f"文件自带坐标系 {_name(crs)}，已按文件坐标系读取，"
+                    f"忽略参数 crs={param_crs}。",
+                })
     elif spec is not None:
         crs = _parse(spec.name, "crs")
     else:
@@ -98,13 +96,11 @@ def _from_pyproj(crs: pyproj.CRS, warnings: list[dict[str, str]]) -> SourceCRS:
     datum = crs.geodetic_crs.datum.name if crs.geodetic_crs.datum is not None else ""
     for key, zh in _LOCAL_DATUMS.items():
         if key in datum:
-            warnings.append(
-                {
-                    "code": "local_datum",
-                    "message": f"图层坐标系为{zh}坐标系（{label}）。已按 PROJ 的近似换算转为 CGCS2000，"
-                    "误差可达数十米；亚米级精度的工作需使用当地的坐标转换参数（七参数）另行转换。",
-                }
-            )
+            warnings.append({
+                "code": "local_datum",
+                "message": f"图层坐标系为{zh}坐标系（{label}）。已按 PROJ 的近似换算转为 CGCS2000，"
+                "误差可达数十米；亚米级精度的工作需使用当地的坐标转换参数（七参数）另行转换。",
+            })
     target = pyproj.CRS.from_epsg(STORAGE_SRID)
     if crs.equals(target, ignore_axis_order=True):
         return SourceCRS(label, _same, IDENTITY_NOTE, tuple(warnings), identity=True)
@@ -116,9 +112,8 @@ def _from_pyproj(crs: pyproj.CRS, warnings: list[dict[str, str]]) -> SourceCRS:
         x, y = transformer.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
-    return SourceCRS(
-        label, apply, f"{label} → EPSG:4490（{transformer.description}）", tuple(warnings)
-    )
+    return SourceCRS(label, apply, f"{label} → EPSG:4490（{transformer.description}）",
+                     tuple(warnings))
 
 
 def _same(xy: np.ndarray) -> np.ndarray:
@@ -130,12 +125,10 @@ def _web_frame(frame: str) -> SourceCRS:
         frame,
         _web_frame_inverse(frame),
         GCJ02_NOTE if frame == "GCJ-02" else BD09_NOTE,
-        (
-            {
-                "code": "web_map_frame",
-                "message": f"按 {frame} 坐标（网络地图描绘）读取并纠偏为 CGCS2000。",
-            },
-        ),
+        ({
+            "code": "web_map_frame",
+            "message": f"按 {frame} 坐标（网络地图描绘）读取并纠偏为 CGCS2000。",
+        },),
     )
 
 

@@ -25,18 +25,9 @@ REGION_CODE = "150000"
 # Kinds that describe the whole country or beyond: lying outside the region is normal.
 NATIONWIDE_KINDS = ("province", "country")
 LEAGUE_CODES = {
-    "150100": "呼和浩特市",
-    "150200": "包头市",
-    "150300": "乌海市",
-    "150400": "赤峰市",
-    "150500": "通辽市",
-    "150600": "鄂尔多斯市",
-    "150700": "呼伦贝尔市",
-    "150800": "巴彦淖尔市",
-    "150900": "乌兰察布市",
-    "152200": "兴安盟",
-    "152500": "锡林郭勒盟",
-    "152900": "阿拉善盟",
+    "150100": "呼和浩特市", "150200": "包头市", "150300": "乌海市", "150400": "赤峰市",
+    "150500": "通辽市", "150600": "鄂尔多斯市", "150700": "呼伦贝尔市", "150800": "巴彦淖尔市",
+    "150900": "乌兰察布市", "152200": "兴安盟", "152500": "锡林郭勒盟", "152900": "阿拉善盟",
 }
 CODE_REQUIRED_KINDS = ("league", "county")
 _SIX_DIGITS = re.compile(r"^\d{6}$")
@@ -90,11 +81,8 @@ class ValidationReport:
         self.warnings.append({"code": code, "message": message})
 
     def reject(self, index: int, reason: str, detail: str | None = None) -> None:
-        entry: dict[str, Any] = {
-            "index": index,
-            "reason": reason,
-            "message": REASON_ZH.get(reason, reason),
-        }
+        entry: dict[str, Any] = {"index": index, "reason": reason,
+                                 "message": REASON_ZH.get(reason, reason)}
         if detail:
             entry["message"] += f"：{detail}"
         self.rejected.append(entry)
@@ -152,20 +140,12 @@ class BatchValidator:
         idx = np.flatnonzero(keep)
         if len(idx):
             b = shapely.bounds(geoms[idx])
-            bad = (
-                (b[:, 0] < -180)
-                | (b[:, 2] > 180)
-                | (b[:, 1] < -90)
-                | (b[:, 3] > 90)
-                | ~np.isfinite(b).all(axis=1)
-            )
+            bad = ((b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
+                   | ~np.isfinite(b).all(axis=1))
             for j in np.flatnonzero(bad):
                 i = idx[j]
-                rep.reject(
-                    start + int(i),
-                    "coordinates_out_of_range",
-                    f"范围 {_fmt_bounds(b[j])}，可能坐标系不对",
-                )
+                rep.reject(start + int(i), "coordinates_out_of_range",
+                           f"范围 {_fmt_bounds(b[j])}，可能坐标系不对")
                 keep[i] = False
         idx = np.flatnonzero(keep)
         if len(idx):
@@ -191,20 +171,13 @@ class BatchValidator:
                     part = _keep_dimensions(g, self.dims)
                     if part is not None and not part.is_empty:
                         geoms[i] = part
-                        rep.repaired.append(
-                            {
-                                "index": start + int(i),
-                                "reason": "GeometryCollection 仅保留所需类型部分",
-                            }
-                        )
+                        rep.repaired.append({"index": start + int(i),
+                                             "reason": "GeometryCollection 仅保留所需类型部分"})
                         continue
                 want = "、".join(DIMENSION_ZH[d] for d in self.dims)
-                rep.reject(
-                    start + int(i),
-                    "wrong_geometry_type",
-                    f"{g.geom_type}（{DIMENSION_ZH.get(int(dims[j]), '?')}），"
-                    f"{rep.kind} 图层需要{want}",
-                )
+                rep.reject(start + int(i), "wrong_geometry_type",
+                           f"{g.geom_type}（{DIMENSION_ZH.get(int(dims[j]), '?')}），"
+                           f"{rep.kind} 图层需要{want}")
                 keep[i] = False
         idx = np.flatnonzero(keep)
         if len(idx):
@@ -216,12 +189,8 @@ class BatchValidator:
                     rep.duplicates.append({"index": start + pos, "duplicate_of": first})
             b = shapely.bounds(geoms[idx])
             lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
-            self._bounds = [
-                min(self._bounds[0], lo[0]),
-                min(self._bounds[1], lo[1]),
-                max(self._bounds[2], hi[0]),
-                max(self._bounds[3], hi[1]),
-            ]
+            self._bounds = [min(self._bounds[0], lo[0]), min(self._bounds[1], lo[1]),
+                            max(self._bounds[2], hi[0]), max(self._bounds[3], hi[1])]
         return keep
 
     def code(self, index: int, code: str | None) -> bool:
@@ -239,9 +208,8 @@ class BatchValidator:
             self.report.reject(index, "invalid_code", f"“{code}”")
             return False
         if code in self._codes:
-            self.report.warn(
-                "duplicate_code", f"代码 {code} 出现多次（要素 {self._codes[code]} 与 {index}）。"
-            )
+            self.report.warn("duplicate_code",
+                             f"代码 {code} 出现多次（要素 {self._codes[code]} 与 {index}）。")
         else:
             self._codes[code] = index
         return True
@@ -254,19 +222,13 @@ class BatchValidator:
         rep.bbox = [round(float(v), 6) for v in self._bounds]
         check_bbox(rep)
         if rep.duplicates:
-            rep.warn(
-                "duplicate_geometries",
-                f"有 {len(rep.duplicates)} 个要素与前面的要素几何完全相同（见 duplicates）。",
-            )
+            rep.warn("duplicate_geometries",
+                     f"有 {len(rep.duplicates)} 个要素与前面的要素几何完全相同（见 duplicates）。")
         if rep.kind == "league":
             missing = sorted(set(LEAGUE_CODES) - set(self._codes))
             if missing:
-                rep.warn(
-                    "leagues_missing",
-                    "盟市图层缺少："
-                    + "、".join(f"{LEAGUE_CODES[c]}（{c}）" for c in missing)
-                    + "。",
-                )
+                rep.warn("leagues_missing", "盟市图层缺少："
+                         + "、".join(f"{LEAGUE_CODES[c]}（{c}）" for c in missing) + "。")
 
 
 def _fmt_bounds(b: Sequence[float]) -> str:
@@ -287,13 +249,8 @@ def _keep_dimensions(g: BaseGeometry, dims: tuple[int, ...]) -> BaseGeometry | N
             flat = flat[shapely.get_dimensions(flat) == d]
             if len(flat) == 1:
                 return flat[0]
-            return (
-                shapely.union_all(flat)
-                if d == 2
-                else shapely.multilinestrings(flat)
-                if d == 1
-                else shapely.multipoints(flat)
-            )
+            return shapely.union_all(flat) if d == 2 else shapely.multilinestrings(flat) \
+                if d == 1 else shapely.multipoints(flat)
     return None
 
 
@@ -305,24 +262,18 @@ def check_bbox(rep: ValidationReport) -> None:
     rx0, ry0, rx1, ry1 = REGION_BBOX
     outside = maxx < rx0 or minx > rx1 or maxy < ry0 or miny > ry1
     if outside and rep.kind not in NATIONWIDE_KINDS:
-        rep.warn(
-            "bbox_outside_region",
-            f"图层范围 {_fmt_bounds(rep.bbox)} 不在内蒙古自治区范围内——坐标系是否有误？"
-            "（例如投影坐标未附 .prj，或经纬度顺序颠倒）",
-        )
+        rep.warn("bbox_outside_region",
+                 f"图层范围 {_fmt_bounds(rep.bbox)} 不在内蒙古自治区范围内——坐标系是否有误？"
+                 "（例如投影坐标未附 .prj，或经纬度顺序颠倒）")
     elif (maxx - minx) > 60 or (maxy - miny) > 40:
         if rep.kind not in NATIONWIDE_KINDS:
-            rep.warn(
-                "bbox_implausible",
-                f"图层范围 {_fmt_bounds(rep.bbox)} 过大，不像自治区内的图层——请检查坐标系。",
-            )
+            rep.warn("bbox_implausible",
+                     f"图层范围 {_fmt_bounds(rep.bbox)} 过大，不像自治区内的图层——请检查坐标系。")
     elif rep.kind not in NATIONWIDE_KINDS and (
         minx < rx0 - 1 or maxx > rx1 + 1 or miny < ry0 - 1 or maxy > ry1 + 1
     ):
-        rep.warn(
-            "bbox_partly_outside",
-            f"图层范围 {_fmt_bounds(rep.bbox)} 有部分超出内蒙古自治区范围，请确认。",
-        )
+        rep.warn("bbox_partly_outside",
+                 f"图层范围 {_fmt_bounds(rep.bbox)} 有部分超出内蒙古自治区范围，请确认。")
 
 
 def tiling_report(
@@ -364,10 +315,8 @@ def tiling_report(
         "gap_km2": round(float(gap_areas.sum()), 4),
         "gap_count": len(big_gaps),
         "gaps": [
-            {
-                "area_km2": round(float(gap_areas[k]), 4),
-                "at": [round(c, 5) for c in gaps[k].representative_point().coords[0]],
-            }
+            {"area_km2": round(float(gap_areas[k]), 4),
+             "at": [round(c, 5) for c in gaps[k].representative_point().coords[0]]}
             for k in order[:listed]
         ],
         "overlap_km2": round(total_overlap, 4),
@@ -377,20 +326,17 @@ def tiling_report(
     }
 
 
-def add_tiling_warnings(
-    rep: ValidationReport, tiling: dict[str, Any], tolerance_km2: float = 1.0
-) -> None:
+def add_tiling_warnings(rep: ValidationReport, tiling: dict[str, Any],
+                        tolerance_km2: float = 1.0) -> None:
     rep.tiling = tiling
     if tiling["gap_km2"] > tolerance_km2:
-        rep.warn(
-            "tiling_gaps",
-            f"替换的盟市图层未能完整覆盖自治区：缝隙 {tiling['gap_count']} 处，"
-            f"共 {tiling['gap_km2']:.2f} km²。",
-        )
+        rep.warn("tiling_gaps",
+                 f"替换的盟市图层未能完整覆盖自治区：缝隙 {tiling['gap_count']} 处，"
+                 f"共 {tiling['gap_km2']:.2f} km²。")
     if tiling["overlap_km2"] > tolerance_km2:
-        rep.warn(
-            "tiling_overlaps",
-            f"盟市之间存在重叠 {tiling['overlap_count']} 处，共 {tiling['overlap_km2']:.2f} km²。",
-        )
+        rep.warn("tiling_overlaps",
+                 f"盟市之间存在重叠 {tiling['overlap_count']} 处，"
+                 f"共 {tiling['overlap_km2']:.2f} km²。")
     if tiling["outside_km2"] > tolerance_km2:
-        rep.warn("tiling_outside", f"盟市图层超出自治区边界 {tiling['outside_km2']:.2f} km²。")
+        rep.warn("tiling_outside",
+                 f"盟市图层超出自治区边界 {tiling['outside_km2']:.2f} km²。")
