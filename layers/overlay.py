@@ -130,14 +130,19 @@ _PREFILTER_PAIRS = 4096
 class _EdgeIndex:
     """The edges, in chunks, of the features distances are measured to without a per-query
     cut: those with more than _BIG_FEATURE_VERTICES vertices and the units whose boundary
-    distance is reported (administrative outlines, mostly). One STRtree of chunk boxes; built on
-    first use, then read-only."""
+    distance is reported (administrative outlines, mostly). One STRtree of chunk boxes; built
+    once (build(), or on first use), then read-only."""
 
     def __init__(self, geoms: NDArray[np.object_], members: NDArray[np.intp]) -> None:
         self._geoms = geoms
         self._members = members
+        self.members = len(members)
         self._lock = threading.Lock()
         self._built: tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree] | None = None
+
+    def build(self) -> None:
+        if self.members:
+            self._get()
 
     def _get(self) -> tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree]:
         built = self._built
@@ -192,17 +197,68 @@ class _EdgeIndex:
         return chunks.vertices(found)
 
 
+class _SnapshotEdges:
+    """The series' edge indexes seen with the snapshot's feature numbers."""
+
+    def __init__(
+        self, order: Sequence[_SeriesIndex], owner: NDArray[np.intp], offset: NDArray[np.intp]
+    ) -> None:
+        self._order = order
+        self._owner = owner
+        self._offset = offset
+
+    def distances_m(
+        self,
+        px: NDArray[np.float64],
+        py: NDArray[np.float64],
+        feature: NDArray[np.intp],
+        cap_m: NDArray[np.float64] | None,
+    ) -> NDArray[np.float64]:
+        out = np.full(len(feature), np.inf)
+        owner = self._owner[feature]
+        for o in np.unique(owner).tolist():
+            sel = np.flatnonzero(owner == o)
+            out[sel] = self._order[o].edges.distances_m(
+                px[sel],
+                py[sel],
+                feature[sel] - self._offset[o],
+                None if cap_m is None else cap_m[sel],
+            )
+        return out
+
+    def near_features(self, box: tuple[float, float, float, float]) -> NDArray[np.intp]:
+        found = [
+            ix.edges.near_features(box) + self._offset[o]
+            for o, ix in enumerate(self._order)
+            if ix.edges.members
+        ]
+        return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
+
+    def vertices_in(self, box: tuple[float, float, float, float], feature: int):
+        o = int(self._owner[feature])
+        return self._order[o].edges.vertices_in(box, feature - int(self._offset[o]))
+
+
 @dataclass(frozen=True, eq=False)
 class _SeriesIndex:
     version: LayerVersionData
     geoms: NDArray[np.object_]  # prepared, aligned with version.features
+    # its big features and (for boundary kinds) all its units; built with the series (before
+    # the swap, so no screen after an activation waits for it) and kept for as long as the
+    # version is active, whatever other series are swapped meanwhile
+    edges: _EdgeIndex
 
     @classmethod
     def build(cls, version: LayerVersionData) -> _SeriesIndex:
         geoms = np.array([f.geometry for f in version.features] or [], dtype=object)
         with _PREPARED_LOCK:
             shapely.prepare(geoms)
-        return cls(version, geoms)
+        measured = shapely.get_num_coordinates(geoms) > _BIG_FEATURE_VERTICES
+        if version.kind in BOUNDARY_KINDS:
+            measured[:] = True
+        edges = _EdgeIndex(geoms, np.flatnonzero(measured))
+        edges.build()
+        return cls(version, geoms, edges)
 
     @property
     def kind(self) -> str:
@@ -252,7 +308,7 @@ class _Snapshot:
     tree: STRtree
     kind_names: tuple[str, ...]  # feature -> kind, as Python objects for the result loop
     sensitive_list: tuple[bool, ...]
-    edges: _EdgeIndex  # big features and boundary units
+    edges: _SnapshotEdges  # big features and boundary units, through their series' indexes
 
     @classmethod
     def of(cls, indexes: Iterable[_SeriesIndex]) -> _Snapshot:
@@ -295,7 +351,7 @@ class _Snapshot:
             tree=STRtree(geoms),
             kind_names=tuple(kinds[k] for k in kind.tolist()),
             sensitive_list=tuple(flag(SENSITIVE_KINDS).tolist()),
-            edges=_EdgeIndex(geoms, np.flatnonzero((vertices > _BIG_FEATURE_VERTICES) | boundary)),
+            edges=_SnapshotEdges(order, owner, np.cumsum(sizes, dtype=np.intp) - sizes),
         )
 
     def replaced(self, version: LayerVersionData) -> _Snapshot:
