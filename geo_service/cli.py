@@ -53,6 +53,12 @@ def init() -> None:
 def serve(
     host: str = typer.Option(None, help="listen address (default from settings: 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default from settings: 8000)"),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        help="worker processes (each holds its own overlay index and follows layer "
+        "activations through the database within layer_sync_interval_s)",
+    ),
 ) -> None:
     """Run the web service (API + browser pages)."""
     import uvicorn
@@ -60,10 +66,18 @@ def serve(
     from geo_service.app import create_app
 
     settings = _serving_settings(host)
+    host, port = host or settings.host, port or settings.port
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # Several processes: uvicorn imports the app factory in each worker (settings from the
+    # environment, as here), so every worker opens its own pool and index.
     uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
+        "geo_service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
         log_level="info",
     )
 

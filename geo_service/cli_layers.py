@@ -18,10 +18,10 @@ app = typer.Typer(help="图层管理", no_args_is_help=True)
 CLI_ACTOR = "cli"
 
 
-def _open() -> Any:
+def _open(*, index_layers: bool = True) -> Any:
     from geo_service.services import Services
 
-    return Services.open(Settings())
+    return Services.open(Settings(), index_layers=index_layers)
 
 
 def _fail(exc: DomainError) -> None:
@@ -60,7 +60,7 @@ def load(
             typer.echo(f"错误：--effective-from 应为 YYYY-MM-DD，收到“{effective_from}”。",
                        err=True)
             raise typer.Exit(2) from None
-    services = _open()
+    services = _open(index_layers=False)  # an import needs no overlay engine of other layers
     bar = tqdm(desc="读取并校验要素", unit="要素", dynamic_ncols=True)
     try:
         try:

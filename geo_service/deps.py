@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from geo_service.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async, so it runs inline on the event loop (no threadpool hop per request). Layer sync
+    is at most one small query every `layer_sync_interval_s`, run inline when it is due."""
     services: Services = request.app.state.services
-    services.sync_layers()  # cheap: at most one small query every few seconds
+    services.sync_layers()
     return services
 
 

@@ -39,8 +39,11 @@ class Services:
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings) -> Services:
-        """Connect, migrate, load built-in layers if missing, and index the active layers."""
+    def open(cls, settings: Settings, *, index_layers: bool = True) -> Services:
+        """Connect, migrate, load built-in layers if missing, and index the active layers.
+
+        `index_layers=False` (a CLI command that only writes layers) starts with an empty
+        engine: activating a version then indexes only that version, nothing else is read."""
         from geo_service.layer_store import ensure_builtin_layers, load_active_versions
 
         limits = DatabaseLimits.from_settings(settings)
@@ -50,7 +53,7 @@ class Services:
         with sessions() as session:
             if settings.load_builtin_layers:
                 ensure_builtin_layers(session)
-            overlay = OverlayEngine(load_active_versions(session))
+            overlay = OverlayEngine(load_active_versions(session) if index_layers else ())
         return cls(
             settings=settings,
             engine=engine,

@@ -13,6 +13,17 @@ Semantics, in one place:
 - Concurrency: the engine holds one immutable snapshot; activate/deactivate build a new one and
   swap the attribute; a query reads the attribute once. GEOS prepared geometries are not
   thread-safe (libgeos/geos#825), so the few calls that use them hold a short module-wide lock.
+- Speed: one STRtree over the features of every active series (with series/kind arrays), so a
+  footprint is one query plan whatever the number of series; points — one lead or a million —
+  go through one array path (containment, nearby, nearest unit and boundary distance as array
+  operations over all points, in chunks), so a single point and the bulk path give the same
+  answer by construction.
+- Distances (nearby, nearest unit, boundary) are geodesic metres to the features' edges as
+  drawn (straight in longitude/latitude, as GEOS and PostGIS `geometry` intersect them). From
+  points: exact to well under 0.1 m within the search radius (layers.measure.Chunks). From
+  lines and polygons: the same to big features (outlines); to small ones GEOS's nearest pair in
+  the ellipsoid-corrected local frame (layers.measure.geodesic_distance_m), which can pick the
+  wrong one of two nearly equidistant parts (then off by up to ~0.1 % of the distance).
 """
 
 from __future__ import annotations
@@ -33,12 +44,14 @@ from shapely.geometry.base import BaseGeometry
 from layers import ADMIN_KINDS, SENSITIVE_KINDS
 from layers.errors import GeometryError
 from layers.measure import (
-    SegmentIndex,
+    Chunks,
+    covering_margin,
     degree_margin,
     densify,
     geodesic_area,
     geodesic_distance_m,
     geodesic_length,
+    metres_lower_bound,
     single_parts,
 )
 from layers.model import LayerFeature, LayerVersionData
@@ -101,40 +114,151 @@ class OverlayResult:
 # threads at once. Held only around the calls that use them.
 _PREPARED_LOCK = threading.Lock()
 
+# Features with more vertices than this (and the units whose boundary distance is reported) are
+# measured through the snapshot's edge index, built on first use; smaller ones are cut into
+# chunks per query, so the bulk of the geometry (the red line's patches) is held once.
+_BIG_FEATURE_VERTICES = 2048
 
-class _BoundarySegments:
-    """Per-feature boundary segment indexes, built on first use (then read-only)."""
+# Points per step of the array path: bounds the memory of the pair arrays.
+_POINTS_PER_STEP = 20_000
 
-    def __init__(self, geoms: NDArray[np.object_]) -> None:
+# Up to this many (point, feature) pairs, one GEOS distance call drops the pairs surely beyond
+# their radius before any chunk is cut (it pays for few pairs; bulk calls go straight on).
+_PREFILTER_PAIRS = 4096
+
+
+class _EdgeIndex:
+    """The edges, in chunks, of the features distances are measured to without a per-query
+    cut: those with more than _BIG_FEATURE_VERTICES vertices and the units whose boundary
+    distance is reported (administrative outlines, mostly). One STRtree of chunk boxes; built
+    once (build(), or on first use), then read-only."""
+
+    def __init__(self, geoms: NDArray[np.object_], members: NDArray[np.intp]) -> None:
         self._geoms = geoms
-        self._built: dict[int, SegmentIndex] = {}
+        self._members = members
+        self.members = len(members)
         self._lock = threading.Lock()
+        self._built: tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree] | None = None
 
-    def get(self, index: int) -> SegmentIndex:
-        found = self._built.get(index)
-        if found is not None:
-            return found
-        with self._lock:
-            found = self._built.get(index)
-            if found is None:
-                found = SegmentIndex(self._geoms[index])
-                self._built[index] = found
-        return found
+    def build(self) -> None:
+        if self.members:
+            self._get()
+
+    def _get(self) -> tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree]:
+        built = self._built
+        if built is None:
+            with self._lock:
+                if self._built is None:
+                    chunks = Chunks(self._geoms[self._members])
+                    per_member = np.diff(chunks.of_geometry)
+                    chunk_feature = np.repeat(self._members, per_member)
+                    row = np.full(len(self._geoms), -1, dtype=np.intp)
+                    row[self._members] = np.arange(len(self._members))
+                    b = chunks.bounds
+                    tree = STRtree(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
+                    self._built = (chunks, chunk_feature, row, tree)
+                built = self._built
+        return built  # type: ignore[return-value]
+
+    def distances_m(
+        self,
+        px: NDArray[np.float64],
+        py: NDArray[np.float64],
+        feature: NDArray[np.intp],
+        cap_m: NDArray[np.float64] | None,
+    ) -> NDArray[np.float64]:
+        """Geodesic m from (px[i], py[i]) to the edges of feature[i]; inf beyond cap_m[i]."""
+        if len(feature) == 0:
+            return np.empty(0)
+        chunks, chunk_feature, row, tree = self._get()
+        if cap_m is None:  # every chunk of the feature (pruned by box before any segment)
+            pair, chunk = chunks.pair_rows(row[feature])
+        else:
+            dlon, dlat = covering_margin(cap_m, py)
+            pair, chunk = tree.query(shapely.box(px - dlon, py - dlat, px + dlon, py + dlat))
+            mine = chunk_feature[chunk] == feature[pair]
+            pair, chunk = pair[mine], chunk[mine]
+        return chunks.distances_m(px, py, pair, chunk, cap_m)
+
+    def near_features(self, box: tuple[float, float, float, float]) -> NDArray[np.intp]:
+        """The features with an edge chunk whose box meets `box`."""
+        _, chunk_feature, _, tree = self._get()
+        return np.unique(chunk_feature[tree.query(shapely.box(*box))])
+
+    def vertices_in(
+        self, box: tuple[float, float, float, float], feature: int
+    ) -> NDArray[np.float64]:
+        """The vertices of feature's edges in chunks whose box meets `box` (a superset)."""
+        chunks, chunk_feature, _, tree = self._get()
+        found = tree.query(shapely.box(*box))
+        found = found[chunk_feature[found] == feature]
+        if len(found) == 0:
+            return np.empty((0, 2))
+        return chunks.vertices(found)
+
+
+class _SnapshotEdges:
+    """The series' edge indexes seen with the snapshot's feature numbers."""
+
+    def __init__(
+        self, order: Sequence[_SeriesIndex], owner: NDArray[np.intp], offset: NDArray[np.intp]
+    ) -> None:
+        self._order = order
+        self._owner = owner
+        self._offset = offset
+
+    def distances_m(
+        self,
+        px: NDArray[np.float64],
+        py: NDArray[np.float64],
+        feature: NDArray[np.intp],
+        cap_m: NDArray[np.float64] | None,
+    ) -> NDArray[np.float64]:
+        out = np.full(len(feature), np.inf)
+        owner = self._owner[feature]
+        for o in np.unique(owner).tolist():
+            sel = np.flatnonzero(owner == o)
+            out[sel] = self._order[o].edges.distances_m(
+                px[sel],
+                py[sel],
+                feature[sel] - self._offset[o],
+                None if cap_m is None else cap_m[sel],
+            )
+        return out
+
+    def near_features(self, box: tuple[float, float, float, float]) -> NDArray[np.intp]:
+        found = [
+            ix.edges.near_features(box) + self._offset[o]
+            for o, ix in enumerate(self._order)
+            if ix.edges.members
+        ]
+        return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
+
+    def vertices_in(self, box: tuple[float, float, float, float], feature: int):
+        o = int(self._owner[feature])
+        return self._order[o].edges.vertices_in(box, feature - int(self._offset[o]))
 
 
 @dataclass(frozen=True, eq=False)
 class _SeriesIndex:
     version: LayerVersionData
     geoms: NDArray[np.object_]  # prepared, aligned with version.features
-    tree: STRtree
-    boundaries: _BoundarySegments
+    # its big features and (for boundary kinds) all its units; built with the series (before
+    # the swap, so no screen after an activation waits for it) and kept for as long as the
+    # version is active, whatever other series are swapped meanwhile
+    edges: _EdgeIndex
 
     @classmethod
     def build(cls, version: LayerVersionData) -> _SeriesIndex:
         geoms = np.array([f.geometry for f in version.features] or [], dtype=object)
         with _PREPARED_LOCK:
             shapely.prepare(geoms)
-        return cls(version, geoms, STRtree(geoms), _BoundarySegments(geoms))
+        measured = shapely.get_num_coordinates(geoms) > _BIG_FEATURE_VERTICES
+        if version.kind in BOUNDARY_KINDS:
+            measured[:] = True
+        edges = _EdgeIndex(geoms, np.flatnonzero(measured))
+        edges.build()
+        return cls(version, geoms, edges)
 
     @property
     def kind(self) -> str:
@@ -162,43 +286,29 @@ class _SeriesIndex:
             distance_m,
         )
 
-    def intersecting(self, geometry: BaseGeometry) -> NDArray[np.intp]:
-        """Indices of the features whose closed geometry intersects `geometry`."""
-        candidates = self.tree.query(geometry)
-        if len(candidates) == 0:
-            return candidates
-        with _PREPARED_LOCK:
-            mask = shapely.intersects(self.geoms[candidates], geometry)
-        return np.sort(candidates[mask])
-
-    def containing_points(self, points: NDArray[np.object_]) -> tuple[NDArray, NDArray]:
-        """(point index, feature index) pairs, bulk: points tree queried by the features."""
-        tree = STRtree(points)
-        with _PREPARED_LOCK:
-            feature_idx, point_idx = tree.query(self.geoms, predicate="intersects")
-        return point_idx, feature_idx
-
-    def within(self, geometry: BaseGeometry, radius_m: float) -> NDArray[np.intp]:
-        """Features that may lie within `radius_m` of `geometry` (a superset, never missing one).
-
-        A bounding-box query, then a prepared planar distance test in degrees with a margin
-        no geodesic distance of `radius_m` can exceed.
-        """
-        x0, y0, x1, y1 = geometry.bounds
-        dlon, dlat = degree_margin(radius_m, max(abs(y0), abs(y1)))
-        candidates = self.tree.query(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
-        if len(candidates) == 0:
-            return candidates
-        with _PREPARED_LOCK:
-            mask = shapely.dwithin(self.geoms[candidates], geometry, max(dlon, dlat))
-        return np.sort(candidates[mask])
-
 
 @dataclass(frozen=True, eq=False)
 class _Snapshot:
+    """The active series, and all their features in one STRtree with per-feature arrays
+    (the same geometry objects as the series hold: nothing is copied)."""
+
     series: Mapping[str, _SeriesIndex]
     layer_versions: Mapping[str, int]
     by_kind: Mapping[str, tuple[_SeriesIndex, ...]]
+    order: tuple[_SeriesIndex, ...]  # owner number -> series
+    kinds: tuple[str, ...]  # kind number -> kind
+    geoms: NDArray[np.object_]  # every feature of every series
+    owner: NDArray[np.intp]  # feature -> owner number
+    local: NDArray[np.intp]  # feature -> index in its series
+    kind: NDArray[np.intp]  # feature -> kind number
+    sensitive: NDArray[np.bool_]
+    admin: NDArray[np.bool_]
+    boundary: NDArray[np.bool_]  # its kind's boundary distance is reported
+    vertices: NDArray[np.intp]
+    tree: STRtree
+    kind_names: tuple[str, ...]  # feature -> kind, as Python objects for the result loop
+    sensitive_list: tuple[bool, ...]
+    edges: _SnapshotEdges  # big features and boundary units, through their series' indexes
 
     @classmethod
     def of(cls, indexes: Iterable[_SeriesIndex]) -> _Snapshot:
@@ -206,12 +316,42 @@ class _Snapshot:
         by_kind: dict[str, list[_SeriesIndex]] = {}
         for ix in by_series.values():
             by_kind.setdefault(ix.kind, []).append(ix)
+        order = tuple(by_series.values())
+        kinds = tuple(sorted(by_kind))
+        sizes = [len(ix.geoms) for ix in order]
+        geoms = np.concatenate([ix.geoms for ix in order]) if order else np.empty(0, dtype=object)
+        owner = np.repeat(np.arange(len(order), dtype=np.intp), sizes)
+        kind_of_owner = np.array([kinds.index(ix.kind) for ix in order], dtype=np.intp)
+        kind = kind_of_owner[owner]
+
+        def flag(names: Iterable[str]) -> NDArray[np.bool_]:
+            wanted = np.array([k in set(names) for k in kinds] or [False], dtype=bool)
+            return wanted[kind] if len(kinds) else np.zeros(0, dtype=bool)
+
+        vertices = shapely.get_num_coordinates(geoms).astype(np.intp)
+        boundary = flag(BOUNDARY_KINDS)
         return cls(
             series=MappingProxyType(by_series),
             layer_versions=MappingProxyType(
                 {name: ix.version.version_id for name, ix in by_series.items()}
             ),
             by_kind=MappingProxyType({k: tuple(v) for k, v in sorted(by_kind.items())}),
+            order=order,
+            kinds=kinds,
+            geoms=geoms,
+            owner=owner,
+            local=np.concatenate([np.arange(n, dtype=np.intp) for n in sizes])
+            if order
+            else np.empty(0, dtype=np.intp),
+            kind=kind,
+            sensitive=flag(SENSITIVE_KINDS),
+            admin=flag(ADMIN_KINDS),
+            boundary=boundary,
+            vertices=vertices,
+            tree=STRtree(geoms),
+            kind_names=tuple(kinds[k] for k in kind.tolist()),
+            sensitive_list=tuple(flag(SENSITIVE_KINDS).tolist()),
+            edges=_SnapshotEdges(order, owner, np.cumsum(sizes, dtype=np.intp) - sizes),
         )
 
     def replaced(self, version: LayerVersionData) -> _Snapshot:
@@ -220,6 +360,17 @@ class _Snapshot:
 
     def without(self, series: str) -> _Snapshot:
         return _Snapshot.of(ix for name, ix in self.series.items() if name != series)
+
+    def hit(self, feature: int, share: float) -> Hit:
+        return self.order[self.owner[feature]].hit(int(self.local[feature]), share)
+
+    def near(self, feature: int, distance_m: float) -> Near:
+        return self.order[self.owner[feature]].near(int(self.local[feature]), distance_m)
+
+    def measured_by_edges(self, feature: NDArray[np.intp]) -> NDArray[np.bool_]:
+        """Whether distances to these features go through the edge index (else: chunks cut
+        per query)."""
+        return (self.vertices[feature] > _BIG_FEATURE_VERTICES) | self.boundary[feature]
 
 
 @dataclass(frozen=True)
@@ -234,7 +385,7 @@ class _Footprint:
 def _footprint(geometry: BaseGeometry) -> _Footprint:
     if geometry is None or geometry.is_empty:
         raise GeometryError("位置几何为空，请提供点、线或面。", "geometry")
-    if geometry.geom_type == "Point":  # the common case, kept cheap
+    if geometry.geom_type == "Point":
         return _Footprint(geometry, geometry, "point", 1.0, np.array([geometry], dtype=object))
     parts = single_parts(geometry)
     polygons = [p for p in parts if p.geom_type == "Polygon"]
@@ -262,9 +413,8 @@ def _footprint(geometry: BaseGeometry) -> _Footprint:
     return _Footprint(geometry, shapely.MultiPoint(points), "point", float(len(points)), points)
 
 
-def _share(ix: _SeriesIndex, index: int, fp: _Footprint) -> float:
+def _share(feature: BaseGeometry, fp: _Footprint) -> float:
     """measure(footprint ∩ feature) / measure(footprint), for one intersecting feature."""
-    feature = ix.geoms[index]
     if fp.type == "point":
         with _PREPARED_LOCK:
             inside = int(np.count_nonzero(shapely.intersects(feature, fp.points)))
@@ -281,8 +431,12 @@ def _share(ix: _SeriesIndex, index: int, fp: _Footprint) -> float:
     return min(measure / fp.measure, 1.0)
 
 
-def _sorted_hits(hits: list[Hit]) -> tuple[Hit, ...]:
-    return tuple(sorted(hits, key=lambda h: (-h.share, h.series, h.code or "", str(h.feature_id))))
+def _hit_order(h: Hit) -> tuple:
+    return (-h.share, h.series, h.code or "", str(h.feature_id))
+
+
+def _near_order(n: Near) -> tuple:
+    return (n.distance_m, n.series, n.code or "")
 
 
 class OverlayEngine:
@@ -343,6 +497,8 @@ class OverlayEngine:
         (the rulebook only needs those within its buffer); None measures them all."""
         snapshot = self._snapshot  # read once: the whole query sees one snapshot
         radii = _Radii.checked(nearby_radius_m, gap_search_m, boundary_search_m)
+        if _is_point(geometry):
+            return _points(snapshot, np.array([geometry.x]), np.array([geometry.y]), radii)[0]
         return _overlay(snapshot, geometry, radii)
 
     def overlay_many(
@@ -353,16 +509,31 @@ class OverlayEngine:
         gap_search_m: float = 1000.0,
         boundary_search_m: float | None = None,
     ) -> list[OverlayResult]:
-        """overlay() of each geometry, all on one snapshot; all-point inputs take a bulk path
-        (one STRtree of the points, queried by each series' prepared features)."""
+        """overlay() of each geometry, all on one snapshot. Points take the array path all at
+        once (in steps of _POINTS_PER_STEP); other footprints are answered one by one."""
         snapshot = self._snapshot
         radii = _Radii.checked(nearby_radius_m, gap_search_m, boundary_search_m)
-        geoms = list(geometries)
-        if geoms and all(
-            g is not None and g.geom_type == "Point" and not g.is_empty for g in geoms
-        ):
-            return _bulk_points(snapshot, np.array(geoms, dtype=object), radii)
-        return [_overlay(snapshot, g, radii) for g in geoms]
+        geoms = np.array(list(geometries) or [], dtype=object)
+        out: list[OverlayResult | None] = [None] * len(geoms)
+        is_point = np.array([_is_point(g) for g in geoms], dtype=bool)
+        at = np.flatnonzero(is_point)
+        if len(at):
+            xy = shapely.get_coordinates(geoms[at])
+            for i, result in zip(
+                at.tolist(), _points(snapshot, xy[:, 0], xy[:, 1], radii), strict=True
+            ):
+                out[i] = result
+        for i in np.flatnonzero(~is_point).tolist():
+            out[i] = _overlay(snapshot, geoms[i], radii)
+        return out  # type: ignore[return-value]
+
+
+def _is_point(geometry: BaseGeometry | None) -> bool:
+    return (
+        geometry is not None
+        and shapely.get_type_id(geometry) == 0
+        and not shapely.is_empty(geometry)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,125 +553,392 @@ class _Radii:
         return cls(nearby, gap, boundary)
 
 
-def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> OverlayResult:
-    fp = _footprint(geometry)
-    hits: dict[str, list[Hit]] = {kind: [] for kind in snapshot.by_kind}
-    touched: dict[str, set[int]] = {}
-    for name, ix in snapshot.series.items():
-        found = ix.intersecting(fp.geometry)
-        touched[name] = set(found.tolist())
-        hits[ix.kind].extend(ix.hit(int(i), _share(ix, int(i), fp)) for i in found)
-    return _result(snapshot, fp, hits, touched, radii)
-
-
-def _result(
-    snapshot: _Snapshot,
-    fp: _Footprint,
-    hits: Mapping[str, list[Hit]],
-    touched: Mapping[str, set[int]],
-    radii: _Radii,
-) -> OverlayResult:
-    boundary = (
-        _boundary_distances(snapshot, fp, touched, radii.boundary) if fp.type == "point" else {}
-    )
-    return OverlayResult(
-        footprint_type=fp.type,
-        footprint_measure=fp.measure,
-        hits=MappingProxyType({k: _sorted_hits(v) for k, v in hits.items()}),
-        nearby=tuple(_nearby(snapshot, fp.geometry, touched, radii.nearby)),
-        nearest_unit=MappingProxyType(_nearest_units(snapshot, fp.geometry, hits, radii.gap)),
-        boundary_distance_m=MappingProxyType(boundary),
-        layer_versions=snapshot.layer_versions,
-    )
-
-
-def _nearby(
-    snapshot: _Snapshot,
-    geometry: BaseGeometry,
-    touched: Mapping[str, set[int]],
-    radius_m: float,
-) -> list[Near]:
-    found: list[Near] = []
-    if radius_m <= 0:
-        return found
-    for kind in SENSITIVE_KINDS:
-        for ix in snapshot.by_kind.get(kind, ()):
-            for i in ix.within(geometry, radius_m).tolist():
-                if i in touched[ix.series]:
-                    continue
-                d = geodesic_distance_m(geometry, ix.geoms[i])
-                if d <= radius_m:
-                    found.append(ix.near(i, d))
-    return sorted(found, key=lambda n: (n.distance_m, n.series, n.code or ""))
-
-
-def _nearest_units(
-    snapshot: _Snapshot,
-    geometry: BaseGeometry,
-    hits: Mapping[str, list[Hit]],
-    gap_search_m: float,
-) -> dict[str, Near]:
-    out: dict[str, Near] = {}
-    if gap_search_m <= 0:
-        return out
-    for kind in ADMIN_KINDS:
-        if kind not in snapshot.by_kind or hits.get(kind):
-            continue
-        best: Near | None = None
-        for ix in snapshot.by_kind[kind]:
-            for i in ix.within(geometry, gap_search_m).tolist():
-                d = geodesic_distance_m(geometry, ix.geoms[i])
-                if d <= gap_search_m and (best is None or d < best.distance_m):
-                    best = ix.near(i, d)
-        if best is not None:
-            out[kind] = best
-    return out
-
-
-def _boundary_distances(
-    snapshot: _Snapshot, fp: _Footprint, touched: Mapping[str, set[int]], cap_m: float | None
-) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for kind in BOUNDARY_KINDS:
-        best = math.inf
-        for ix in snapshot.by_kind.get(kind, ()):
-            for i in touched[ix.series]:
-                segments = ix.boundaries.get(i)
-                with _PREPARED_LOCK:
-                    inside = shapely.intersects(ix.geoms[i], fp.points)
-                for point in fp.points[inside]:
-                    if cap_m is not None and not segments.any_within(point.x, point.y, cap_m):
-                        continue  # farther than the cap: no need for the exact distance
-                    best = min(best, segments.distance_m(point.x, point.y))
-        if math.isfinite(best) and (cap_m is None or best <= cap_m):
-            out[kind] = best
-    return out
-
-
 def _check_radius(value: float, name: str) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
         raise GeometryError(f"{name} 应为不小于 0 的米数，收到 {value!r}。", name)
 
 
-def _bulk_points(
-    snapshot: _Snapshot, points: NDArray[np.object_], radii: _Radii
-) -> list[OverlayResult]:
-    """The bulk path for N points: each series' features query one STRtree of the points."""
-    n = len(points)
-    hits: list[dict[str, list[Hit]]] = [{k: [] for k in snapshot.by_kind} for _ in range(n)]
-    touched: list[dict[str, set[int]]] = [{s: set() for s in snapshot.series} for _ in range(n)]
-    for name, ix in snapshot.series.items():
-        point_idx, feature_idx = ix.containing_points(points)
-        for p, f in zip(point_idx.tolist(), feature_idx.tolist(), strict=True):
-            hits[p][ix.kind].append(ix.hit(f, 1.0))
-            touched[p][name].add(f)
-    return [
-        _result(
-            snapshot,
-            _Footprint(points[p], points[p], "point", 1.0, points[p : p + 1]),
-            hits[p],
-            touched[p],
-            radii,
+# --- distances, as array operations over (point, feature) pairs ---------------------------------
+
+
+def _distances(
+    snapshot: _Snapshot,
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    feature: NDArray[np.intp],
+    cap_m: NDArray[np.float64],
+    chunk_cache: _ChunkCache | None = None,
+) -> NDArray[np.float64]:
+    """Geodesic m from (px[i], py[i]) to feature[i] (a point outside it), inf beyond cap_m[i]."""
+    out = np.full(len(feature), np.inf)
+    if len(feature) == 0:
+        return out
+    big = snapshot.measured_by_edges(feature)
+    at = np.flatnonzero(big)
+    if len(at):
+        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap_m[at])
+    small = np.flatnonzero(~big)
+    if 0 < len(small) <= _PREFILTER_PAIRS:  # few pairs: drop the surely too far in one call
+        degrees = shapely.distance(
+            snapshot.geoms[feature[small]], shapely.points(px[small], py[small])
         )
-        for p in range(n)
-    ]
+        small = small[metres_lower_bound(degrees, py[small]) <= cap_m[small]]
+    if len(small):
+        cache = chunk_cache if chunk_cache is not None else _ChunkCache(snapshot)
+        for chunks, at, rows in cache.grouped(small, feature[small]):
+            pair, chunk = chunks.pair_rows(rows)
+            out[at] = chunks.distances_m(px[at], py[at], pair, chunk, cap_m[at])
+    return out
+
+
+class _ChunkCache:
+    """Chunks of the small features one query (or one overlay_many call) measures to, built
+    once for the call and thrown away with it: the layer geometry itself is held only once."""
+
+    def __init__(self, snapshot: _Snapshot) -> None:
+        self._geoms = snapshot.geoms
+        self._parts: list[Chunks] = []
+        self._part = np.full(len(snapshot.geoms), -1, dtype=np.intp)
+        self._row = np.full(len(snapshot.geoms), -1, dtype=np.intp)
+
+    def grouped(self, at: NDArray[np.intp], features: NDArray[np.intp]):
+        """(chunks, positions, rows) for the features (built if missing), one per Chunks."""
+        missing = np.unique(features[self._part[features] < 0])
+        if len(missing):
+            self._part[missing] = len(self._parts)
+            self._row[missing] = np.arange(len(missing))
+            self._parts.append(Chunks(self._geoms[missing]))
+        part = self._part[features]
+        for k in np.unique(part).tolist():
+            sel = np.flatnonzero(part == k)
+            yield self._parts[k], at[sel], self._row[features[sel]]
+
+
+def _boundary_distances(
+    snapshot: _Snapshot,
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    feature: NDArray[np.intp],
+    cap_m: float | None,
+) -> NDArray[np.float64]:
+    """Geodesic m from (px[i], py[i]), inside feature[i], to that feature's boundary; inf for
+    features of kinds without boundary distances, or farther than cap_m."""
+    out = np.full(len(feature), np.inf)
+    at = np.flatnonzero(snapshot.boundary[feature])
+    if len(at):
+        cap = None if cap_m is None else np.full(len(at), float(cap_m))
+        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap)
+    return out
+
+
+# --- points: one array path for one lead or a million ------------------------------------------
+
+
+def _points(
+    snapshot: _Snapshot, xs: NDArray[np.float64], ys: NDArray[np.float64], radii: _Radii
+) -> list[OverlayResult]:
+    out: list[OverlayResult] = []
+    cache = _ChunkCache(snapshot)
+    for lo in range(0, len(xs), _POINTS_PER_STEP):
+        hi = lo + _POINTS_PER_STEP
+        out.extend(_points_step(snapshot, xs[lo:hi], ys[lo:hi], radii, cache))
+    return out
+
+
+def _points_step(
+    snapshot: _Snapshot,
+    xs: NDArray[np.float64],
+    ys: NDArray[np.float64],
+    radii: _Radii,
+    cache: _ChunkCache,
+) -> list[OverlayResult]:
+    n = len(xs)
+    points = shapely.points(xs, ys)
+    # containment: the features whose box holds the point, then point-in-feature (prepared)
+    p, g = snapshot.tree.query(points)
+    if len(g):
+        with _PREPARED_LOCK:
+            inside = shapely.intersects_xy(snapshot.geoms[g], xs[p], ys[p])
+        hit_p, hit_g = p[inside], g[inside]
+    else:
+        hit_p, hit_g = p, g
+    near_p, near_g, near_d = _searched(snapshot, xs, ys, hit_p, hit_g, radii, cache)
+    boundary_d = _boundary_distances(snapshot, xs[hit_p], ys[hit_p], hit_g, radii.boundary)
+    return _assembled(snapshot, n, hit_p, hit_g, boundary_d, near_p, near_g, near_d, radii)
+
+
+def _searched(
+    snapshot: _Snapshot,
+    xs: NDArray[np.float64],
+    ys: NDArray[np.float64],
+    hit_p: NDArray[np.intp],
+    hit_g: NDArray[np.intp],
+    radii: _Radii,
+    cache: _ChunkCache,
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    """(point, feature, metres) of the sensitive features within the nearby radius that the
+    point does not touch, and of the units of administrative kinds the point touches none of,
+    within the gap search."""
+    none = np.empty(0, dtype=np.intp)
+    r_near = radii.nearby if snapshot.sensitive.any() else 0.0
+    r_gap = radii.gap if snapshot.admin.any() else 0.0
+    reach = max(r_near, r_gap)
+    if reach <= 0:
+        return none, none, np.empty(0)
+    dlon, dlat = covering_margin(reach, ys)
+    p, g = snapshot.tree.query(shapely.box(xs - dlon, ys - dlat, xs + dlon, ys + dlat))
+    n_features, n_kinds = len(snapshot.geoms), len(snapshot.kinds)
+    touched = _member(p * n_features + g, hit_p * n_features + hit_g)
+    kind_touched = _member(p * n_kinds + snapshot.kind[g], hit_p * n_kinds + snapshot.kind[hit_g])
+    radius = np.where(
+        snapshot.sensitive[g],
+        r_near,
+        np.where(snapshot.admin[g] & ~kind_touched, r_gap, 0.0),
+    )
+    keep = ~touched & (radius > 0)
+    p, g, radius = p[keep], g[keep], radius[keep]
+    d = _distances(snapshot, xs[p], ys[p], g, radius, cache)
+    within = d <= radius
+    return p[within], g[within], d[within]
+
+
+def _member(keys: NDArray[np.intp], pool: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """keys[i] in pool, for integer arrays (np.isin, with less overhead on small arrays)."""
+    if len(pool) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    pool = np.sort(pool)
+    at = np.minimum(np.searchsorted(pool, keys), len(pool) - 1)
+    return pool[at] == keys
+
+
+def _assembled(
+    snapshot: _Snapshot,
+    n: int,
+    hit_p: NDArray[np.intp],
+    hit_g: NDArray[np.intp],
+    boundary_d: NDArray[np.float64],
+    near_p: NDArray[np.intp],
+    near_g: NDArray[np.intp],
+    near_d: NDArray[np.float64],
+    radii: _Radii,
+) -> list[OverlayResult]:
+    """One OverlayResult per point from the pair arrays (each sorted by point)."""
+    hit_at = np.searchsorted(hit_p, np.arange(n + 1)).tolist()
+    near_at = np.searchsorted(near_p, np.arange(n + 1)).tolist()
+    hit_g_list, boundary_list = hit_g.tolist(), boundary_d.tolist()
+    near_g_list, near_d_list = near_g.tolist(), near_d.tolist()
+    kind_names, sensitive = snapshot.kind_names, snapshot.sensitive_list
+    hit_cache: dict[int, Hit] = {}
+    empty_kinds = {k: [] for k in snapshot.by_kind}
+    cap = radii.boundary
+    out: list[OverlayResult] = []
+    for i in range(n):
+        hits: dict[str, list[Hit]] = {k: [] for k in empty_kinds}
+        boundary: dict[str, float] = {}
+        for j in range(hit_at[i], hit_at[i + 1]):
+            f = hit_g_list[j]
+            h = hit_cache.get(f)
+            if h is None:
+                h = hit_cache[f] = snapshot.hit(f, 1.0)
+            hits[h.kind].append(h)
+            d = boundary_list[j]
+            if d < boundary.get(h.kind, math.inf) and (cap is None or d <= cap):
+                boundary[h.kind] = d
+        nearby: list[Near] = []
+        units: dict[str, tuple[tuple, Near]] = {}
+        for j in range(near_at[i], near_at[i + 1]):
+            f, d = near_g_list[j], near_d_list[j]
+            if sensitive[f]:
+                nearby.append(snapshot.near(f, d))
+                continue
+            kind = kind_names[f]
+            key = (d, snapshot.order[snapshot.owner[f]].series, int(snapshot.local[f]))
+            if kind not in units or key < units[kind][0]:
+                units[kind] = (key, snapshot.near(f, d))
+        nearby.sort(key=_near_order)
+        out.append(
+            OverlayResult(
+                footprint_type="point",
+                footprint_measure=1.0,
+                hits=MappingProxyType(
+                    {k: tuple(sorted(v, key=_hit_order)) for k, v in hits.items()}
+                ),
+                nearby=tuple(nearby),
+                nearest_unit=MappingProxyType({k: units[k][1] for k in ADMIN_KINDS if k in units}),
+                boundary_distance_m=MappingProxyType(
+                    {k: boundary[k] for k in BOUNDARY_KINDS if k in boundary}
+                ),
+                layer_versions=snapshot.layer_versions,
+            )
+        )
+    return out
+
+
+# --- other footprints: lines, polygons, several points -----------------------------------------
+
+
+def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> OverlayResult:
+    fp = _footprint(geometry)
+    candidates = snapshot.tree.query(fp.geometry)
+    with _PREPARED_LOCK:
+        mask = shapely.intersects(snapshot.geoms[candidates], fp.geometry)
+    found = np.sort(candidates[mask])
+    hits: dict[str, list[Hit]] = {kind: [] for kind in snapshot.by_kind}
+    for f in found.tolist():
+        h = snapshot.hit(f, _share(snapshot.geoms[f], fp))
+        hits[h.kind].append(h)
+    nearby: list[Near] = []
+    units: dict[str, Near] = {}
+    r_near = radii.nearby if snapshot.sensitive.any() else 0.0
+    r_gap = radii.gap if snapshot.admin.any() else 0.0
+    reach = max(r_near, r_gap)
+    if reach > 0:
+        x0, y0, x1, y1 = fp.geometry.bounds
+        dlon, dlat = degree_margin(reach, max(abs(y0), abs(y1)))
+        g = snapshot.tree.query(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
+        g = np.sort(g[~np.isin(g, found)])
+        hit_kinds = {k for k, v in hits.items() if v}
+        radius = np.array(
+            [
+                r_near
+                if snapshot.sensitive[f]
+                else r_gap
+                if snapshot.admin[f] and snapshot.kinds[snapshot.kind[f]] not in hit_kinds
+                else 0.0
+                for f in g.tolist()
+            ]
+        )
+        g, radius = g[radius > 0], radius[radius > 0]
+        d = _footprint_distances(snapshot, fp, g, radius)
+        for f, dist, r in zip(g.tolist(), d.tolist(), radius.tolist(), strict=True):
+            if dist > r:
+                continue
+            near = snapshot.near(f, dist)
+            if snapshot.sensitive[f]:
+                nearby.append(near)
+            elif near.kind not in units or dist < units[near.kind].distance_m:
+                units[near.kind] = near
+        nearby.sort(key=_near_order)
+    boundary = (
+        _footprint_boundary(snapshot, fp, found, radii.boundary) if fp.type == "point" else {}
+    )
+    return OverlayResult(
+        footprint_type=fp.type,
+        footprint_measure=fp.measure,
+        hits=MappingProxyType({k: tuple(sorted(v, key=_hit_order)) for k, v in hits.items()}),
+        nearby=tuple(nearby),
+        nearest_unit=MappingProxyType({k: units[k] for k in ADMIN_KINDS if k in units}),
+        boundary_distance_m=MappingProxyType(boundary),
+        layer_versions=snapshot.layer_versions,
+    )
+
+
+def _footprint_distances(
+    snapshot: _Snapshot, fp: _Footprint, g: NDArray[np.intp], radius: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Geodesic m from the footprint to each feature g (none touched), inf beyond radius.
+
+    Several points: the least over them, on the point array path (exact). Lines and polygons:
+    small features with geodesic_distance_m; big ones exactly on the array path — two disjoint
+    sets of straight edges are nearest at a vertex of one of them, so the least of the
+    footprint's vertices to the feature's edges and the feature's vertices near the footprint
+    to the footprint's edges."""
+    if len(g) == 0:
+        return np.empty(0)
+    lat = max(abs(fp.geometry.bounds[1]), abs(fp.geometry.bounds[3]))
+    out = np.full(len(g), np.inf)
+    # a GEOS distance drops the small features surely too far (big ones: the edge index does)
+    lower = np.zeros(len(g))
+    small = np.flatnonzero(~snapshot.measured_by_edges(g))
+    lower[small] = metres_lower_bound(shapely.distance(snapshot.geoms[g[small]], fp.geometry), lat)
+    big = np.flatnonzero(snapshot.measured_by_edges(g))
+    if len(big):
+        x0, y0, x1, y1 = fp.geometry.bounds
+        dlon, dlat = degree_margin(float(radius[big].max()), max(abs(y0), abs(y1)))
+        near = snapshot.edges.near_features((x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
+        lower[big[~np.isin(g[big], near)]] = np.inf
+    possible = np.flatnonzero(lower <= radius)
+    if len(possible) == 0:
+        return out
+    if fp.type != "point":
+        # lines and polygons: small features by GEOS in the local frame (geodesic_distance_m,
+        # a few calls each); big ones (outlines) through the edge index, vertex to edge
+        by_edges = snapshot.measured_by_edges(g[possible])
+        for i in possible[~by_edges].tolist():
+            out[i] = geodesic_distance_m(fp.geometry, snapshot.geoms[g[i]])
+        possible = possible[by_edges]
+    if len(possible) == 0:
+        return out
+    g, radius = g[possible], radius[possible]
+    xy = np.unique(shapely.get_coordinates(fp.geometry), axis=0)
+    k = len(xy)
+    # the footprint's vertices to each feature
+    d = _distances(
+        snapshot,
+        np.tile(xy[:, 0], len(g)),
+        np.tile(xy[:, 1], len(g)),
+        np.repeat(g, k),
+        np.repeat(radius, k),
+    ).reshape(len(g), k)
+    best = d.min(axis=1)
+    if fp.type != "point":
+        best = np.minimum(best, _vertices_to_footprint(snapshot, fp, g, radius))
+    out[possible] = best
+    return out
+
+
+def _vertices_to_footprint(
+    snapshot: _Snapshot, fp: _Footprint, g: NDArray[np.intp], radius: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per feature g: geodesic m from its vertices within reach of the footprint to the
+    footprint's edges (inf when none is within its radius)."""
+    x0, y0, x1, y1 = fp.geometry.bounds
+    dlon, dlat = degree_margin(float(radius.max()), max(abs(y0), abs(y1)))
+    box = (x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat)
+    vx, vy, owner = [], [], []
+    by_edges = snapshot.measured_by_edges(g).tolist()
+    for i, f in enumerate(g.tolist()):
+        if by_edges[i]:
+            c = snapshot.edges.vertices_in(box, f)
+        else:
+            c = shapely.get_coordinates(shapely.clip_by_rect(snapshot.geoms[f], *box))
+        if len(c) == 0:
+            continue
+        vx.append(c[:, 0])
+        vy.append(c[:, 1])
+        owner.append(np.full(len(c), i, dtype=np.intp))
+    out = np.full(len(g), np.inf)
+    if not vx:
+        return out
+    px, py, who = np.concatenate(vx), np.concatenate(vy), np.concatenate(owner)
+    # clip_by_rect adds vertices on the box's sides; they are points of the feature too, so a
+    # distance from one is never less than the feature's true distance. A point footprint's
+    # feature vertices are many: the edge index's chunks give a superset, which is harmless.
+    edges = Chunks([shapely.GeometryCollection(single_parts(fp.geometry))])
+    pair, chunk = edges.pair_rows(np.zeros(len(px), dtype=np.intp))
+    d = edges.distances_m(px, py, pair, chunk, radius[who])
+    np.minimum.at(out, who, d)
+    return out
+
+
+def _footprint_boundary(
+    snapshot: _Snapshot, fp: _Footprint, found: NDArray[np.intp], cap_m: float | None
+) -> dict[str, float]:
+    """kind -> least distance from a footprint point inside a unit to that unit's boundary."""
+    xy = shapely.get_coordinates(fp.points)
+    best: dict[str, float] = {}
+    for f in found[snapshot.boundary[found]].tolist():
+        with _PREPARED_LOCK:
+            inside = shapely.intersects_xy(snapshot.geoms[f], xy[:, 0], xy[:, 1])
+        if not inside.any():
+            continue
+        k = int(np.count_nonzero(inside))
+        d = float(
+            _boundary_distances(
+                snapshot, xy[inside, 0], xy[inside, 1], np.full(k, f, dtype=np.intp), cap_m
+            ).min()
+        )
+        kind = snapshot.kinds[snapshot.kind[f]]
+        if d < best.get(kind, math.inf) and (cap_m is None or d <= cap_m):
+            best[kind] = d
+    return {k: best[k] for k in BOUNDARY_KINDS if k in best}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,6 +24,7 @@ def health(request: Request) -> dict[str, Any]:
         "status": "ok",
         "backend": "postgis" if services.settings.is_postgres else "sqlite",
         "layer_versions": dict(services.overlay.layer_versions),
+        "process": os.getpid(),  # which worker answered (serve --workers N)
     }
 
 

@@ -6,8 +6,9 @@ import logging
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -34,6 +35,16 @@ from geo_service.settings import Settings
 log = logging.getLogger("geo_service")
 
 router = APIRouter(route_class=ChineseValidationRoute, dependencies=DOCUMENT_BEARER)
+
+
+class JSONBody(Response):
+    """A decision as JSON, serialised by orjson (several times faster than json.dumps on a
+    decision; a 10,000-item batch in well under a second)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 DECISION_EXAMPLE: dict[str, Any] = {
     "jurisdiction": {
@@ -119,9 +130,17 @@ def _prefixed(exc: DomainError, prefix: str) -> DomainError:
         **PROBLEM_RESPONSES,
     },
 )
-def screen_one(body: ScreenRequest, services: ServicesDep, principal: Screener) -> JSONResponse:
-    outcome = screen(services, body, principal)
-    return JSONResponse(outcome.response())
+async def screen_one(
+    body: ScreenRequest, services: ServicesDep, principal: Screener
+) -> JSONBody:
+    # A screen is a fraction of a millisecond of CPU: run it on the event loop, no thread hop.
+    # An obligor's earlier damage (by id or by name) needs the database, and text to locate may
+    # load the address dictionary once: those go to a thread.
+    if body.obligor is not None or body.location.text:
+        outcome = await run_in_threadpool(screen, services, body, principal)
+    else:
+        outcome = screen(services, body, principal)
+    return JSONBody(outcome.response())
 
 
 @router.post(
@@ -157,8 +176,17 @@ def screen_one(body: ScreenRequest, services: ServicesDep, principal: Screener) 
     },
 )
 async def screen_batch(
-    body: BatchRequest, request: Request, services: ServicesDep, principal: Screener
-) -> JSONResponse:
+    body: BatchRequest,
+    request: Request,
+    services: ServicesDep,
+    principal: Screener,
+    fields: str | None = Query(
+        None,
+        description="只返回每项结论中的这些顶层字段（逗号分隔，"
+        "如 jurisdiction,sensitive_area_lead），供机器调用方减小响应；"
+        "出错的项仍为完整的 problem 对象。",
+    ),
+) -> Response:
     settings = services.settings
     limit = settings.batch_limit
     if len(body.items) > limit:
@@ -192,8 +220,8 @@ async def screen_batch(
                 outcome = _prefixed(outcome, f"items[{i}]")
             results.append(problem_dict(outcome))
         else:
-            results.append(outcome.response())
-    return JSONResponse({"results": results})
+            results.append(_kept(outcome.response(), fields))
+    return JSONBody({"results": results})
 
 
 def validate_items(
@@ -298,3 +326,11 @@ def over_time_budget(index: int, budget_s: float) -> DomainError:
     error = ServiceUnavailable(message, [FieldError(f"items[{index}]", message)])
     error.title = "超出处理时限"
     return error
+
+
+def _kept(body: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """The compact form of one batch answer: only the top-level fields asked for."""
+    if not fields:
+        return body
+    wanted = {f.strip() for f in fields.split(",") if f.strip()}
+    return {k: v for k, v in body.items() if k in wanted}

@@ -70,7 +70,7 @@ def make_engine(url: str, limits: DatabaseLimits | None = None, **kwargs: Any) -
         connect_args["options"] = " ".join(options)
     return create_engine(
         url,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         pool_timeout=limits.pool_timeout_s,
         connect_args=connect_args,
         **kwargs,

@@ -8,7 +8,6 @@ supervising department by name — 自治区生态环境厅 — and never show P
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from pathlib import Path
 
