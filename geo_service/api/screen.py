@@ -20,6 +20,7 @@ from geo_service.errors import (
     InvalidInput,
     PayloadTooLarge,
     ServiceUnavailable,
+    problem_dict,
 )
 from geo_service.pipeline import ScreenOutcome, screen, screen_many
 from geo_service.schemas import (
@@ -102,17 +103,6 @@ SWAPPED_DETAIL = (
     "纬度 117.4 超出 −90 到 90 的范围（坐标系 EPSG:4490）；"
     "经度和纬度似乎写反了，应为 [经度, 纬度]。"
 )
-
-
-def problem_dict(exc: DomainError) -> dict[str, Any]:
-    """A problem object (RFC 9457) for one slot of a batch answer."""
-    return {
-        "type": "about:blank",
-        "title": exc.title,
-        "status": exc.status,
-        "detail": exc.detail,
-        "errors": [{"field": e.field, "message": e.message} for e in exc.errors],
-    }
 
 
 def _prefixed(exc: DomainError, prefix: str) -> DomainError:
