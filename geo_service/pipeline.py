@@ -326,7 +326,7 @@ def prior_damage_if_reachable(
 def flag_history_unavailable(outcome: ScreenOutcome) -> None:
     """Never a silent answer: say the two-year history was not checked, and ask to verify."""
     outcome.decision["warnings"] = [
-        *outcome.decision.get("warnings", []),
+        *outcome.decision["warnings"],
         {"code": "obligor_history_unavailable", "message": HISTORY_UNAVAILABLE},
     ]
     outcome.decision["needs_verification"] = True
