@@ -66,6 +66,9 @@ def _ask_every_worker(
     while time.monotonic() < deadline:
         try:
             with httpx.Client(base_url=base, timeout=5) as c:  # a new connection each time
+                # Readiness goes through the services dependency, which follows activations;
+                # liveness (/health) never touches the database. Same connection, same worker.
+                c.get("/api/v1/health/ready")
                 body = c.get("/api/v1/health").json()
             latest[body["process"]] = body
         except httpx.HTTPError:

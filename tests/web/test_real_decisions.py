@@ -23,7 +23,7 @@ from geo_service.services import Services
 
 BACKENDS = ("sqlite", "postgis")
 SUPERVISOR_LINE = "督办单位：自治区生态环境厅"  # 第三十五条第二款: 生态环境局's region counterpart
-REPORTING_LINE = re.compile(r"每\s*30\s*个工作日向督办单位报告进展")  # 第三十八条
+REPORTING_LINE = re.compile(r"每\s*30\s*个工作日向督办单位报告")  # 第三十八条第一款
 # Every page of every case is read; maps and dossiers for one case of each kind.
 DOCUMENT_CASES = ("unknown_kinds", "demo-7", "major_league", "major_region", "cross_province",
                   "coarse", "override_red_line", "override_repeat")
