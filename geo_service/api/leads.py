@@ -112,7 +112,7 @@ def list_leads(
 @router.get("/leads/{lead_id}", summary="线索详情：当前结论（decision）与全部历次结论（decisions）")
 def get_lead(lead_id: DbIdPath, services: ServicesDep, principal: Reader) -> dict[str, Any]:
     with services.sessions() as session:
-        return leads.lead_detail(leads.get_lead(session, lead_id))
+        return leads.lead_detail(leads.get_lead(session, lead_id), services.calendar)
 
 
 @router.post(
