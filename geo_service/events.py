@@ -186,3 +186,37 @@ def _check_void(events: list[CaseEvent], fields: dict[str, Any]) -> None:
         raise InvalidInput(
             f"事件 {target} 已被作废。", [FieldError("voids", "同一事件只能作废一次。")]
         )
+
+
+# --- Work lists (the case list page) ---------------------------------------------------------
+
+WORK_LISTS: dict[str, str] = {
+    "overdue": "已逾期",
+    "due7": "7日内到期",
+    "due15": "15日内到期",
+    "must_sue": "磋商不成·应起诉（第三十条）",
+    "awaiting_reply": "待答复（第二十三条）",
+}
+
+
+def course_work_lists(
+    session: Session, stmt: Any, calendar: WorkCalendar, today: date
+) -> dict[str, list[int]]:
+    """The filed leads among `stmt` with a 第三十条 duty outstanding (`must_sue`) and those whose
+    notice is served and whose reply is still within its time (`awaiting_reply`)."""
+    from sqlalchemy.orm import selectinload
+
+    filed = stmt.where(Lead.status == Status.FILED).options(selectinload(Lead.events))
+    out: dict[str, list[int]] = {"must_sue": [], "awaiting_reply": []}
+    for lead in session.scalars(filed):
+        events = rule_events(lead)
+        if find_duties(calendar, events, today):
+            out["must_sue"].append(lead.id)
+            continue
+        state = replay(events, calendar)
+        reply = next(
+            (d for d in course_deadlines(calendar, events, today) if d.name == "reply"), None
+        )
+        if state.notice is not None and reply is not None and reply.open_due is not None:
+            out["awaiting_reply"].append(lead.id)
+    return out

@@ -209,3 +209,28 @@ def to_xlsx(summary: Summary) -> bytes:
     wb.save(out)
     return out.getvalue()
 
+
+
+# --- Charts for the /reports page -------------------------------------------------------------
+
+CHART_WIDTH = 360  # px of the longest bar
+
+
+def charts(summary: Summary, league_names: dict[str, str]) -> list[dict[str, Any]]:
+    """Each section as bars (label, value, width in px), for SVG drawn by the template."""
+    d = summary.to_dict()
+    labels: dict[str, dict[str, str]] = {
+        "by_status": dict(STATUS_TEXT), "by_league": league_names, "by_level": LEVEL_TEXT,
+        "override_reasons": OVERRIDE_TEXT, "median_days": STAGE_TEXT,
+    }
+    out = []
+    for section, title in SECTIONS.items():
+        items = list(d[section].items())
+        top = max((float(v) for _, v in items), default=0.0) or 1.0
+        bars = [
+            {"key": k, "label": labels.get(section, {}).get(k, "未知" if k == NONE else k),
+             "value": v, "width": max(1, round(float(v) / top * CHART_WIDTH))}
+            for k, v in items
+        ]
+        out.append({"section": section, "title": title, "bars": bars})
+    return out

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from geo_service import reports
 from geo_service.auth import Reader
@@ -18,6 +18,8 @@ from geo_service.schemas import (
     ChineseValidationRoute,
     today_in_china,
 )
+from geo_service.web.pages import LEAGUES, _parse_date, render
+from geo_service.web.pages import User as PageUser
 
 router = APIRouter(route_class=ChineseValidationRoute, dependencies=DOCUMENT_BEARER)
 
@@ -67,3 +69,30 @@ def summary(
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
     return JSONResponse(result.to_dict())
+
+
+# --- The /reports page ------------------------------------------------------------------------
+
+web_router = APIRouter(route_class=ChineseValidationRoute, include_in_schema=False)
+
+
+@web_router.get("/reports", response_class=HTMLResponse)
+def reports_page(
+    request: Request,
+    services: ServicesDep,
+    user: PageUser,
+    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    league: Annotated[str | None, Query(pattern=r"^(\d{6})?$")] = None,
+) -> HTMLResponse:
+    """The summary's figures as bar charts drawn server-side in SVG (no script, no CDN)."""
+    first, last = _parse_date(start, "from"), _parse_date(end, "to")
+    result = reports.summarize(
+        services, start=first, end=last, league=league or None, today=today_in_china()
+    )
+    return render(request, "reports.html", {
+        "s": result.to_dict(),
+        "charts": reports.charts(result, LEAGUES),
+        "leagues": LEAGUES,
+        "f": {"from": start or "", "to": end or "", "league": league or ""},
+    }, user=user)

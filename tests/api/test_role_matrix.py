@@ -46,6 +46,7 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("GET", "/api/v1/leads/{lead_id}/dossier"): READ,
     ("POST", "/api/v1/leads/{lead_id}/events"): DECIDE,
     ("GET", "/api/v1/reports/summary"): READ,
+    ("GET", "/reports"): PAGE,
     ("POST", "/api/v1/history/import"): DECIDE,
     ("POST", "/api/v1/layers"): MANAGE_LAYERS,
     ("GET", "/api/v1/layers"): READ,
