@@ -7,7 +7,7 @@ Revises: 0005_decisions
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from alembic import op
@@ -16,6 +16,8 @@ revision = "0007_events"
 down_revision = "0005_decisions"
 branch_labels = None
 depends_on = None
+
+CHINA = timezone(timedelta(hours=8))
 
 
 def upgrade() -> None:
@@ -52,7 +54,9 @@ def upgrade() -> None:
             created_at = datetime.fromisoformat(created_at)
         if isinstance(decided_on, str):
             decided_on = date.fromisoformat(decided_on[:10])
-        on = decided_on or created_at.date()
+        if created_at.tzinfo is None:  # stored as UTC
+            created_at = created_at.replace(tzinfo=UTC)
+        on = decided_on or created_at.astimezone(CHINA).date()  # the office's day
         bind.execute(
             table.insert().values(
                 lead_id=lead_id, type="filed", on=on, data={}, created_at=created_at,
