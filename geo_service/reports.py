@@ -25,6 +25,7 @@ from geo_service.leads import current_record, filtered_leads, screening_deadline
 from geo_service.schemas import CHINA_TZ
 from geo_service.services import Services
 from screening.course import EventType, active_events, course_deadlines
+from screening.enums import CASE_TYPE_TEXT
 from screening.lifecycle import STATUS_TEXT, Status, is_closed
 
 SECTIONS: dict[str, str] = {
@@ -49,6 +50,7 @@ STAGE_TEXT = {
     "talks": "送达磋商告知书至磋商结束",
 }
 NONE = "unknown"
+CASE_TYPES: dict[str, str] = {str(k): v for k, v in CASE_TYPE_TEXT.items()}
 
 
 @dataclass(slots=True)
@@ -95,8 +97,8 @@ class Summary:
             ("sensitive_area_leads", "sensitive_area_leads",
              "涉及敏感区域的线索（第十二条第一款第（五）项）", d["sensitive_area_leads"]),
         ]
-        labels = {
-            "by_status": STATUS_TEXT, "by_level": LEVEL_TEXT,
+        labels: dict[str, dict[str, str]] = {
+            "by_status": dict(STATUS_TEXT), "by_level": LEVEL_TEXT, "by_case_type": CASE_TYPES,
             "override_reasons": OVERRIDE_TEXT, "median_days": STAGE_TEXT,
         }
         for section in SECTIONS:
@@ -221,6 +223,7 @@ def charts(summary: Summary, league_names: dict[str, str]) -> list[dict[str, Any
     d = summary.to_dict()
     labels: dict[str, dict[str, str]] = {
         "by_status": dict(STATUS_TEXT), "by_league": league_names, "by_level": LEVEL_TEXT,
+        "by_case_type": CASE_TYPES,
         "override_reasons": OVERRIDE_TEXT, "median_days": STAGE_TEXT,
     }
     out = []

@@ -270,3 +270,28 @@ def test_the_dossier_holds_the_timeline_and_every_deadline(client: TestClient, a
     reply = next(d for d in deadlines if d["name"] == "reply")
     assert reply["due"] == "2026-07-10" and reply["citation"] == "第二十三条"
     assert "第二十三条" in reply["explanation"] and "开始当日不计入" in reply["explanation"]
+
+
+def test_work_lists_must_sue_and_awaiting_reply_on_a_fixed_day(
+    client: TestClient, auth: Auth, services: Services
+) -> None:
+    """The case list's work lists, judged on fixed days: on 2026-07-06 the reply (due
+    2026-07-10) is awaited; on 2026-07-13 it never came, so the case must go to court."""
+    from datetime import date
+
+    from geo_service.db.models import Lead
+    from geo_service.events import course_work_lists
+
+    lead_id = filed_case(client, auth)
+    ok(client, auth, lead_id, "notice_served", "2026-07-03")
+    only = select(Lead).where(Lead.id == lead_id)
+    with services.sessions() as session:
+        before = course_work_lists(session, only, services.calendar, date(2026, 7, 6))
+        due_day = course_work_lists(session, only, services.calendar, date(2026, 7, 10))
+        after = course_work_lists(session, only, services.calendar, date(2026, 7, 13))
+    assert before == {"must_sue": [], "awaiting_reply": [lead_id]}
+    assert due_day == {"must_sue": [], "awaiting_reply": [lead_id]}  # the last day still counts
+    assert after == {"must_sue": [lead_id], "awaiting_reply": []}
+    page = client.get("/?work=must_sue", headers=auth("viewer"))
+    assert page.status_code == 200 and f'href="/leads/{lead_id}"' in page.text
+    assert client.get("/?work=nonsense", headers=auth("viewer")).status_code == 422
