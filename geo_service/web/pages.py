@@ -32,7 +32,7 @@ from geo_service.auth import (
 from geo_service.db.models import DecisionRow, LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput, NotFound
-from geo_service.events import WORK_LISTS, course_work_lists
+from geo_service.events import WORK_LISTS, course_view, course_work_lists
 from geo_service.layer_store import active_version_ids
 from geo_service.leads import STATUSES as LEAD_STATUSES
 from geo_service.leads import current_record, filtered_leads
@@ -45,6 +45,7 @@ from maps.case_map import add_script_nonce
 from maps.display import for_display
 from maps.frames import to_display_frame
 from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES
+from screening.course import EVENT_TEXT, FAILED_ITEMS, item_citation
 from screening.record import DecisionRecord
 
 HERE = Path(__file__).parent
@@ -315,7 +316,20 @@ def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -
         "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
         "has_geometry": lead.damage_geom is not None,
         "lead_json": {"id": lead.id},
+        **_course_context(request, lead, today),
     }, user=user)
+
+
+def _course_context(request: Request, lead: Lead, today: date) -> dict[str, Any]:
+    """The course after filing (issue 11) for the case page's `_course.html`."""
+    course = course_view(lead, request.app.state.services.calendar, today)
+    deadlines = [
+        {**d, "urgency": _urgency(date.fromisoformat(d["due"]) if d["due"] else None, today)}
+        for d in course["course_deadlines"]
+    ]
+    return {"course": {**course, "deadlines": deadlines}, "event_names": EVENT_TEXT,
+            "failed_items": FAILED_ITEMS,
+            "item_citations": {n: item_citation(n) for n in FAILED_ITEMS}}
 
 
 @router.get("/leads/{lead_id}/map", response_class=HTMLResponse)

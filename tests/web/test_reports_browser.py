@@ -89,3 +89,36 @@ def test_reports_charts_offline_and_the_must_sue_work_list(
                and urlsplit(u).hostname != "127.0.0.1"]
     assert foreign == [] and problems == []
     context.close()
+
+
+def test_the_case_page_shows_the_duties_and_records_an_event(
+    browser: Browser, live_server: str, tokens: Tokens, must_sue: int, artifacts: Path
+) -> None:
+    """The screener records the lawsuit through the form (cookie session, CSRF header): the
+    第三十条 duty to sue clears, the one to notify the procuratorate stays."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{live_server}/login")
+    page.fill("#token", tokens.screener)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/leads/{must_sue}")
+    duties = page.locator("#duties")
+    assert "第二十九条第（一）项" in duties.inner_text()
+    assert "提起诉讼" in duties.inner_text() and "书面告知同级检察机关" in duties.inner_text()
+    assert "2026-10-08" in page.locator("#course-deadlines").inner_text()  # 国庆 roll
+    form = page.locator("#event-form")
+    form.locator("select[name=type]").select_option("lawsuit_filed")
+    form.locator("input[name=on]").fill("2026-07-20")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    duties = page.locator("#duties")
+    assert "书面告知同级检察机关" in duties.inner_text()
+    assert "提起诉讼" not in duties.inner_text()
+    assert "提起诉讼" in page.locator("#events").inner_text()
+    page.screenshot(path=str(artifacts / "case-course.png"), full_page=True)
+    assert problems == []
+    context.close()
