@@ -129,6 +129,8 @@ def record_event(
         if fields["type"] == EventType.VOID:
             _check_void(events, fields)
         data = {k: v for k, v in fields.items() if k not in ("type", "on", "note")}
+        if fields["type"] == EventType.SUPERVISION_STARTED and not data.get("supervisor"):
+            data["supervisor"] = default_supervisor(lead)
         candidate = CaseEvent(max((e.id for e in events), default=0) + 1, fields["type"],
                               fields["on"], data)
         try:
@@ -166,6 +168,35 @@ def record_event(
         session.commit()
         session.refresh(row)
         return event_record(row, {})
+
+
+def default_supervisor(lead: Lead) -> str | None:
+    """A major case's supervising bodies as the screening decided them (第三十五条第二款)."""
+    from geo_service.leads import current_record
+
+    record = current_record(lead)
+    bodies = (record.major_case.supervisor or []) if record else []
+    names = [b.name for b in bodies if b.name]
+    return "、".join(names) or None
+
+
+def supervisor_of(lead: Lead, calendar: WorkCalendar) -> str | None:
+    """Who supervises the case: the standing `supervision_started` event's supervisor."""
+    state = replay(rule_events(lead), calendar)
+    return str(state.supervision.data.get("supervisor") or "") if state.supervision else None
+
+
+def supervised_by(session: Session, stmt: Any, calendar: WorkCalendar, text: str) -> list[int]:
+    """The leads among `stmt` under supervision whose supervisor's name contains `text`."""
+    from sqlalchemy.orm import selectinload
+
+    filed = stmt.where(Lead.status == Status.FILED).options(selectinload(Lead.events))
+    out = []
+    for lead in session.scalars(filed):
+        who = supervisor_of(lead, calendar)
+        if who is not None and text.strip() in who:
+            out.append(lead.id)
+    return out
 
 
 def _check_void(events: list[CaseEvent], fields: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from geo_service.auth import Decider, Reader, Screener
 from geo_service.db.models import Lead
 from geo_service.deps import ServicesDep
 from geo_service.errors import FieldError, InvalidInput
+from geo_service.events import supervised_by
 from geo_service.history import import_history_csv
 from geo_service.leads import STATUSES
 from geo_service.schemas import (
@@ -85,6 +86,9 @@ def list_leads(
         str | None,
         Query(max_length=30, pattern=r"^[0-9A-Za-z]*$", description="赔偿义务人证件号码"),
     ] = None,
+    supervisor: Annotated[
+        str | None, Query(max_length=100, description="督办单位名称（包含该文字），第三十五条")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0,
 ) -> dict[str, Any]:
@@ -97,6 +101,9 @@ def list_leads(
         obligor_id=obligor_id,
     )
     with services.sessions() as session:
+        if supervisor:
+            ids = supervised_by(session, query, services.calendar, supervisor)
+            query = query.where(Lead.id.in_(ids or [-1]))
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(
             query.order_by(Lead.id.desc()).limit(limit).offset(offset)

@@ -32,7 +32,7 @@ from geo_service.auth import (
 from geo_service.db.models import DecisionRow, LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput, NotFound
-from geo_service.events import WORK_LISTS, course_view, course_work_lists
+from geo_service.events import WORK_LISTS, course_view, course_work_lists, supervised_by
 from geo_service.layer_store import active_version_ids
 from geo_service.leads import STATUSES as LEAD_STATUSES
 from geo_service.leads import current_record, filtered_leads
@@ -202,6 +202,7 @@ def lead_list(
     override: Annotated[str | None, Query(max_length=5)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     work: Annotated[str | None, Query(pattern=r"^[a-z_0-9]{0,20}$")] = None,
+    supervisor: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     if q and (problem := text_problem(q)):
@@ -216,6 +217,8 @@ def lead_list(
     if q:
         stmt = stmt.where(Lead.title.contains(q))
     calendar = request.app.state.services.calendar
+    if supervisor:
+        stmt = stmt.where(Lead.id.in_(supervised_by(session, stmt, calendar, supervisor) or [-1]))
     work_ids = course_work_lists(session, stmt, calendar, today)
     base = _urgency_counts(session, stmt, today)
     work_counts = {"overdue": base["overdue"], "due7": base["urgent"],
@@ -248,6 +251,7 @@ def lead_list(
         "f": {"league": league or "", "status": status or "", "due_before": due_before or "",
               "major": major or "", "override": override or "", "q": q or ""},
         "today": today, "work": work or "", "work_lists": WORK_LISTS,
+        "supervisor": supervisor or "",
         "work_counts": work_counts,
     }, user=user)
 
@@ -324,7 +328,8 @@ def _course_context(request: Request, lead: Lead, today: date) -> dict[str, Any]
     """The course after filing (issue 11) for the case page's `_course.html`."""
     course = course_view(lead, request.app.state.services.calendar, today)
     deadlines = [
-        {**d, "urgency": _urgency(date.fromisoformat(d["due"]) if d["due"] else None, today)}
+        {**d, "urgency": _urgency(
+            date.fromisoformat(d["due"]) if d["due"] and not d["done_on"] else None, today)}
         for d in course["course_deadlines"]
     ]
     return {"course": {**course, "deadlines": deadlines}, "event_names": EVENT_TEXT,

@@ -295,3 +295,26 @@ def test_work_lists_must_sue_and_awaiting_reply_on_a_fixed_day(
     page = client.get("/?work=must_sue", headers=auth("viewer"))
     assert page.status_code == 200 and f'href="/leads/{lead_id}"' in page.text
     assert client.get("/?work=nonsense", headers=auth("viewer")).status_code == 422
+
+
+def test_a_major_case_is_supervised_by_the_bodies_screening_named_and_the_list_filters_them(
+    client: TestClient, auth: Auth
+) -> None:
+    """第三十五条第二款: a major league case's region-level counterparts supervise; the case
+    list filters by supervisor."""
+    lead = create(client, auth, lead_body(
+        obligor={"id": new_obligor_id()}, received_on="2026-06-01", occurred_on="2026-05-28",
+        major_impact=True,
+    ))
+    assert lead["is_major"] is True
+    named = [b["name"] for b in lead["decision"]["major_case"]["supervisor"]]
+    assert named
+    assert file(client, auth, lead["id"], "file", [], decided_on="2026-06-10").status_code == 201
+    started = ok(client, auth, lead["id"], "supervision_started", "2026-08-03")
+    assert started["supervisor"] == "、".join(named)
+    found = client.get("/api/v1/leads", headers=auth("viewer"),
+                       params={"supervisor": named[0], "limit": 500}).json()
+    assert lead["id"] in [i["id"] for i in found["items"]]
+    other = client.get("/api/v1/leads", headers=auth("viewer"),
+                       params={"supervisor": "不存在的督办单位"}).json()
+    assert other["total"] == 0
