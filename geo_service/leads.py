@@ -125,9 +125,10 @@ def screening_deadlines(lead: Lead) -> list[dict[str, Any]]:
     record = current_record(lead)
     if record is None:
         return []
+    decided = next((f.decided_on for f in lead.filings if f.decided_on), None)
     return [
         {**d.model_dump(), "start_event": "received", "start_event_id": None,
-         "done_on": None}
+         "done_on": iso(decided)}
         for d in record.deadlines
         if d.name == "preliminary_check"
     ]

@@ -70,6 +70,10 @@ def test_reply_and_talks_with_the_national_day_roll_then_failed_talks_and_the_du
         "filed", "investigation_started", "notice_served"
     ]
     assert lead["events"][0]["on"] == "2026-06-10"  # the filing's decided_on
+    check = deadline(lead, "preliminary_check")
+    # Received 2026-06-01 + 30 natural days: June 2..30 = 29, July 1 → 30 = Wednesday 07-01
+    assert check["due"] == "2026-07-01" and check["citation"] == "第十四条"
+    assert check["start_event"] == "received" and check["done_on"] == "2026-06-10"
     reply = deadline(lead, "reply")
     # 2026-07-03 (Fri) not counted; working days Mon 07-06 (1), 07 (2), 08 (3), 09 (4), 10 (5)
     assert reply["due"] == "2026-07-10"
