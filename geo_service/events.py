@@ -82,8 +82,8 @@ def course_view(lead: Lead, calendar: WorkCalendar, today: date) -> dict[str, An
 
 def course_next_due(lead: Lead, calendar: WorkCalendar, today: date) -> date | None:
     """The earliest deadline of the course still to be met."""
-    dues = [d.open_due for d in course_deadlines(calendar, rule_events(lead), today)]
-    dues = [d for d in dues if d is not None]
+    deadlines = course_deadlines(calendar, rule_events(lead), today)
+    dues = [d.open_due for d in deadlines if d.open_due is not None]
     return min(dues) if dues else None
 
 

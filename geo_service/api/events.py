@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter
@@ -24,10 +23,6 @@ from geo_service.schemas import (
 from screening.course import FAILED_ITEMS, EventType
 
 router = APIRouter(route_class=ChineseValidationRoute, dependencies=DOCUMENT_BEARER)
-
-RecordableType = StrEnum(  # every type but `filed`, which only the filing records
-    "RecordableType", {t.name: t.value for t in EventType if t != EventType.FILED}
-)
 
 # Which type-specific field belongs to which event type.
 FIELD_TYPES: dict[str, tuple[str, ...]] = {
@@ -50,7 +45,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 class EventIn(StrictModel):
     """One event of the case's course; type-specific fields only with their type."""
 
-    type: RecordableType = Field(description="事件类型")  # type: ignore[valid-type]
+    type: EventType = Field(description="事件类型（filed 由立案决定产生，不在此记录）")
     on: date = Field(description="事件发生日期（不得晚于今天，不得早于立案决定日期）")
     note: str | None = Field(default=None, max_length=20_000, description="说明")
     accepts: bool | None = Field(
@@ -81,6 +76,15 @@ class EventIn(StrictModel):
     reason: str | None = Field(
         default=None, min_length=1, max_length=20_000, description="void：作废理由"
     )
+
+    @field_validator("type")
+    @classmethod
+    def _not_filed(cls, value: EventType) -> EventType:
+        if value == EventType.FILED:
+            raise ValueError(
+                "立案事件（filed）由立案决定（POST /leads/{id}/filing）产生，不能单独记录。"
+            )
+        return value
 
     @field_validator("on", "extended_until")
     @classmethod
