@@ -8,7 +8,7 @@ the lead's `next_due` so the case list's due filters see the new deadlines.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -251,3 +251,18 @@ def course_work_lists(
         if state.notice is not None and reply is not None and reply.open_due is not None:
             out["awaiting_reply"].append(lead.id)
     return out
+
+
+def work_list_filter(stmt: Any, work: str | None, ids: dict[str, list[int]], today: date) -> Any:
+    """The case list's work lists (issue 11): by the next deadline, or the course's lists."""
+    if not work:
+        return stmt
+    if work not in WORK_LISTS:
+        raise InvalidInput(f"未知的工作清单 {work!r}。",
+                           [FieldError("work", "可用：" + "、".join(WORK_LISTS))])
+    if work in ids:
+        return stmt.where(Lead.id.in_(ids[work] or [-1]))
+    if work == "overdue":
+        return stmt.where(Lead.next_due < today)
+    days = 7 if work == "due7" else 15
+    return stmt.where(Lead.next_due >= today, Lead.next_due <= today + timedelta(days=days))

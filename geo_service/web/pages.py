@@ -32,7 +32,13 @@ from geo_service.auth import (
 from geo_service.db.models import DecisionRow, LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput, NotFound
-from geo_service.events import WORK_LISTS, course_view, course_work_lists, supervised_by
+from geo_service.events import (
+    WORK_LISTS,
+    course_view,
+    course_work_lists,
+    supervised_by,
+    work_list_filter,
+)
 from geo_service.layer_store import active_version_ids
 from geo_service.leads import STATUSES as LEAD_STATUSES
 from geo_service.leads import current_record, filtered_leads
@@ -224,7 +230,7 @@ def lead_list(
     work_counts = {"overdue": base["overdue"], "due7": base["urgent"],
                    "due15": base["urgent"] + base["soon"],
                    **{k: len(v) for k, v in work_ids.items()}}
-    stmt = _work_filter(stmt, work, work_ids, today)
+    stmt = work_list_filter(stmt, work, work_ids, today)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     counts = _urgency_counts(session, stmt, today)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -254,21 +260,6 @@ def lead_list(
         "supervisor": supervisor or "",
         "work_counts": work_counts,
     }, user=user)
-
-
-def _work_filter(stmt: Any, work: str | None, ids: dict[str, list[int]], today: date) -> Any:
-    """The case list's work lists (issue 11): by the next deadline, or the course's lists."""
-    if not work:
-        return stmt
-    if work not in WORK_LISTS:
-        raise InvalidInput(f"未知的工作清单 {work!r}。",
-                           [FieldError("work", "可用：" + "、".join(WORK_LISTS))])
-    if work in ids:
-        return stmt.where(Lead.id.in_(ids[work] or [-1]))
-    if work == "overdue":
-        return stmt.where(Lead.next_due < today)
-    days = 7 if work == "due7" else 15
-    return stmt.where(Lead.next_due >= today, Lead.next_due <= today + timedelta(days=days))
 
 
 def _load_lead(session: Session, lead_id: int) -> Lead:

@@ -299,6 +299,11 @@ def test_work_lists_must_sue_and_awaiting_reply_on_a_fixed_day(
     page = client.get("/?work=must_sue", headers=auth("viewer"))
     assert page.status_code == 200 and f'href="/leads/{lead_id}"' in page.text
     assert client.get("/?work=nonsense", headers=auth("viewer")).status_code == 422
+    listed = client.get("/api/v1/leads", headers=auth("viewer"),
+                        params={"work": "must_sue", "limit": 500}).json()
+    assert lead_id in [i["id"] for i in listed["items"]]
+    bad = client.get("/api/v1/leads", headers=auth("viewer"), params={"work": "nonsense"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "work"
 
 
 def test_a_major_case_is_supervised_by_the_bodies_screening_named_and_the_list_filters_them(
