@@ -136,6 +136,9 @@ def record_event(
         try:
             replay([*events, candidate], services.calendar)
         except EventRefused as exc:
+            if fields["type"] == EventType.VOID:  # what still stands no longer holds together
+                exc = EventRefused(exc.rule, "作废该事件后，其余记录不再成立：" + exc.message
+                                   + "请先作废依赖它的事件。", "voids")
             raise _refused(exc) from None
         row = CaseEventRow(
             lead_id=lead.id,

@@ -26,7 +26,7 @@ from geo_service.schemas import CHINA_TZ
 from geo_service.services import Services
 from screening.course import EventType, active_events, course_deadlines
 from screening.enums import CASE_TYPE_TEXT
-from screening.lifecycle import STATUS_TEXT, Status, is_closed
+from screening.lifecycle import STATUS_TEXT, Status
 
 SECTIONS: dict[str, str] = {
     "by_status": "按状态",
@@ -174,7 +174,7 @@ def _stages(summary: Summary, lead: Lead, events: list[Any]) -> None:
         summary.stage_days.setdefault("to_notice", []).append((notice - filed).days)
     ends = [first[t] for t in (EventType.AGREEMENT_SIGNED, EventType.CONSULTATION_FAILED,
                                EventType.LAWSUIT_FILED) if t in first]
-    if notice and ends and not is_closed(lead.status):
+    if notice and ends:
         summary.stage_days.setdefault("talks", []).append((min(ends) - notice).days)
 
 

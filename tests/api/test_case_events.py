@@ -254,6 +254,13 @@ def test_a_voided_event_no_longer_counts(client: TestClient, auth: Auth) -> None
     assert deadline(detail(client, auth, lead_id), "reply")["due"] == "2026-07-13"
     twice = event(client, auth, lead_id, "void", "2026-07-08", voids=wrong["id"], reason="重复")
     assert twice.status_code == 422
+    ok(client, auth, lead_id, "reply_received", "2026-07-08", accepts=True)
+    current = next(e for e in detail(client, auth, lead_id)["events"]
+                   if e["type"] == "notice_served" and e["voided_by"] is None)
+    orphan = event(client, auth, lead_id, "void", "2026-07-09", voids=current["id"],
+                   reason="送达有误")
+    assert orphan.status_code == 409 and orphan.json()["rule"] == "第二十三条"
+    assert "请先作废依赖它的事件" in orphan.json()["detail"]
 
 
 def test_the_dossier_holds_the_timeline_and_every_deadline(client: TestClient, auth: Auth
