@@ -123,3 +123,42 @@ def test_a_period_before_any_lead_is_empty_and_a_reversed_period_is_refused(
                      params={"from": "2026-02-01", "to": "2026-01-01"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "to"
+
+
+def test_median_days_per_stage_over_three_cases() -> None:
+    """Days per stage: receipt → decision, filing → notice, notice → end of talks; medians."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from geo_service.db.models import CaseEvent, Filing, Lead
+    from geo_service.reports import Summary, _count
+    from screening.calendar import WorkCalendar
+
+    def case(n: int, received: str, decided: str, notice: str | None, end: str | None) -> Lead:
+        lead = Lead(id=n, status="filed", request={"received_on": received}, is_major=False)
+        lead.filings = [Filing(decided_on=date.fromisoformat(decided))]
+        events = [CaseEvent(id=n * 10, type="filed", on=date.fromisoformat(decided), data={})]
+        if notice:
+            events.append(CaseEvent(id=n * 10 + 1, type="notice_served",
+                                    on=date.fromisoformat(notice), data={}))
+        if end:
+            events.append(CaseEvent(id=n * 10 + 2, type="consultation_session",
+                                    on=date.fromisoformat(end), data={}))
+            events.append(CaseEvent(id=n * 10 + 3, type="agreement_signed",
+                                    on=date.fromisoformat(end), data={}))
+        lead.events = events
+        return lead
+
+    summary = Summary(None, None, None)
+    services = SimpleNamespace(calendar=WorkCalendar())
+    for lead in (
+        case(1, "2026-06-01", "2026-06-10", "2026-07-03", "2026-08-03"),  # 9, 23, 31 days
+        case(2, "2026-06-01", "2026-06-21", "2026-06-26", "2026-07-06"),  # 20, 5, 10
+        case(3, "2026-06-01", "2026-06-05", None, None),  # 4
+    ):
+        _count(summary, lead, services, date(2026, 11, 30))  # type: ignore[arg-type]
+    assert summary.to_dict()["median_days"] == {
+        "talks": 20.5,  # median of 31 and 10
+        "to_decision": 9,  # median of 9, 20, 4
+        "to_notice": 14,  # median of 23 and 5
+    }
