@@ -334,3 +334,29 @@ def test_a_major_case_is_supervised_by_the_bodies_screening_named_and_the_list_f
     other = client.get("/api/v1/leads", headers=auth("viewer"),
                        params={"supervisor": "不存在的督办单位"}).json()
     assert other["total"] == 0
+
+
+def test_a_refused_judicial_confirmation_allows_one_more_round(
+    client: TestClient, auth: Auth
+) -> None:
+    """第二十八条第二款: 经人民法院审查未予司法确认的，…重新磋商一次；
+    重新磋商不成的，应当及时提起诉讼."""
+    lead_id = filed_case(client, auth)
+    ok(client, auth, lead_id, "notice_served", "2026-07-03")
+    ok(client, auth, lead_id, "reply_received", "2026-07-06", accepts=True)
+    ok(client, auth, lead_id, "consultation_session", "2026-07-20")
+    early = event(client, auth, lead_id, "judicial_confirmation_refused", "2026-07-21")
+    assert early.status_code == 409 and early.json()["rule"] == "第二十八条第二款"
+    ok(client, auth, lead_id, "agreement_signed", "2026-08-03")
+    assert detail(client, auth, lead_id)["duties"] == []
+    ok(client, auth, lead_id, "judicial_confirmation_refused", "2026-09-01")
+    ok(client, auth, lead_id, "consultation_session", "2026-09-15")
+    third = event(client, auth, lead_id, "consultation_session", "2026-09-22")
+    assert third.status_code == 409 and third.json()["rule"] == "第二十八条第二款"
+    ok(client, auth, lead_id, "consultation_failed", "2026-09-22", item=7,
+       note="重新磋商不成")
+    duties = detail(client, auth, lead_id)["duties"]
+    assert {(d["code"], d["basis"], d["since"]) for d in duties} == {
+        ("sue", "第二十九条第（七）项", "2026-09-22"),
+        ("notify_procuratorate", "第二十九条第（七）项", "2026-09-22"),
+    }
