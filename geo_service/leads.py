@@ -24,16 +24,19 @@ from sqlalchemy.orm import Session
 from geo_service.auth import Principal
 from geo_service.db.models import AuditEntry, DecisionRow, Filing, Lead
 from geo_service.errors import FieldError, InvalidInput, NotFound, RuleConflict
+from geo_service.events import add_filed_event
 from geo_service.layer_store import audit, now
 from geo_service.pipeline import ScreenOutcome, screen
 from geo_service.schemas import FilingIn, LeadCreate, today_in_china
 from geo_service.services import Services
+from screening.calendar import WorkCalendar
 from screening.lifecycle import (
     DECISION_CITATION,
     FILING_GROUND_TEXT,
     OPEN_STATUSES,
     STATUS_AFTER,
     STATUS_TEXT,
+    FilingDecision,
     FilingGround,
     FilingRefused,
     Status,
@@ -116,8 +119,30 @@ def filing_record(row: Filing) -> dict[str, Any]:
     }
 
 
-def lead_detail(lead: Lead) -> dict[str, Any]:
+def screening_deadlines(lead: Lead) -> list[dict[str, Any]]:
+    """The deadlines the screening decision set (第十四条 preliminary check), as the course
+    lists them: started by the lead's receipt."""
+    record = current_record(lead)
+    if record is None:
+        return []
+    decided = next((f.decided_on for f in lead.filings if f.decided_on), None)
+    return [
+        {**d.model_dump(), "start_event": "received", "start_event_id": None,
+         "done_on": iso(decided)}
+        for d in record.deadlines
+        if d.name == "preliminary_check"
+    ]
+
+
+def lead_detail(
+    lead: Lead, calendar: WorkCalendar | None = None, today: date | None = None
+) -> dict[str, Any]:
+    """The lead with its decisions, filings, and the course after filing: `events` (oldest
+    first), `deadlines` recomputed from them and the `duties` of 第三十条."""
+    from geo_service.events import course_view
+
     decisions = [decision_record(d) for d in lead.decisions]
+    course = course_view(lead, calendar or WorkCalendar(), today or today_in_china())
     return {
         **lead_summary(lead),
         "description": lead.description,
@@ -127,6 +152,10 @@ def lead_detail(lead: Lead) -> dict[str, Any]:
         "decision": decisions[-1]["result"] if decisions else None,
         "decisions": decisions,
         "filings": [filing_record(f) for f in lead.filings],
+        "events": course["events"],
+        "deadlines": screening_deadlines(lead) + course["course_deadlines"],
+        "duties": course["duties"],
+        "failures": course["failures"],
     }
 
 
@@ -312,7 +341,7 @@ def create_lead(
     with services.sessions() as session:
         existing = _find_existing(session, body, key)
         if existing is not None:
-            return lead_detail(existing), False
+            return lead_detail(existing, services.calendar), False
         outcome = screen(services, body, principal, session=session)
         obligor = body.obligor
         lead = Lead(
@@ -363,9 +392,9 @@ def create_lead(
             existing = _find_existing(session, body, key)
             if existing is None:
                 raise
-            return lead_detail(existing), False
+            return lead_detail(existing, services.calendar), False
         session.refresh(lead)
-        return lead_detail(lead), True
+        return lead_detail(lead, services.calendar), True
 
 
 # --- Re-screen -----------------------------------------------------------------------------
@@ -404,7 +433,7 @@ def rescreen_lead(
         )
         session.commit()
         session.refresh(lead)
-        return lead_detail(lead)
+        return lead_detail(lead, services.calendar)
 
 
 def rescreen_obligor_leads(
@@ -546,6 +575,8 @@ def file_lead(
         to = STATUS_AFTER[body.decision]
         citation = DECISION_CITATION[body.decision]
         _set_status(session, lead, to, principal.actor, basis=citation, filing_id=filing.id)
+        if body.decision == FilingDecision.FILE:
+            add_filed_event(session, lead, filing, principal.actor)
         lead.next_due = next_due(record, lead.status)
         session.commit()
         session.refresh(lead)
@@ -553,7 +584,7 @@ def file_lead(
     if establishes:
         rescreen_obligor_leads(services, lead, principal)
     with services.sessions() as session:
-        return lead_detail(get_lead(session, lead_id))
+        return lead_detail(get_lead(session, lead_id), services.calendar)
 
 
 # --- Dossier (一案一卷) ----------------------------------------------------------------------
@@ -599,17 +630,25 @@ def build_dossier(
     """The whole case record in one zip: lead, every decision, filings, audit log, case map."""
     with services.sessions() as session:
         lead = get_lead(session, lead_id)
-        detail = lead_detail(lead)
+        detail = lead_detail(lead, services.calendar)
         audit_log = _audit_log(session, lead)
         case_map = case_map_html(services, session, lead, display_index, asset_base_url)
         readme = _readme(lead, len(detail["decisions"]), case_map is not None)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        lead_json = {k: v for k, v in detail.items() if k not in ("decisions", "filings")}
+        lead_json = {
+            k: v for k, v in detail.items()
+            if k not in ("decisions", "filings", "events", "deadlines", "duties", "failures")
+        }
         z.writestr("lead.json", _dump(lead_json))
         for i, d in enumerate(detail["decisions"], start=1):
             z.writestr(f"decisions/{i:03d}-decision-{d['id']}.json", _dump(d))
         z.writestr("filings.json", _dump(detail["filings"]))
+        z.writestr("events.json", _dump(detail["events"]))
+        z.writestr("deadlines.json", _dump({
+            "deadlines": detail["deadlines"], "duties": detail["duties"],
+            "failures": detail["failures"],
+        }))
         z.writestr("audit.json", _dump(audit_log))
         if case_map is not None:
             z.writestr("case_map.html", case_map)
@@ -630,6 +669,8 @@ def _readme(lead: Lead, decisions: int, has_map: bool) -> str:
         "lead.json         线索及当前筛查结论",
         f"decisions/        全部 {decisions} 次筛查结论（按时间先后，结论从不修改）",
         "filings.json      立案、不启动索赔程序、终止的决定（第十五条）",
+        "events.json       立案后的办理事件时间线（只追加；作废的事件标明 voided_by）",
+        "deadlines.json    全部期限（起算事件、截止日期、依据条款及计算说明）与第三十条义务",
         "audit.json        审计记录（谁在何时做了什么）",
     ]
     if has_map:

@@ -6,7 +6,17 @@ from fastapi import FastAPI
 
 
 def include_routes(app: FastAPI) -> None:
-    from geo_service.api import docs, geocode, health, layers, leads, ogc, screen
+    from geo_service.api import (
+        docs,
+        events,
+        geocode,
+        health,
+        layers,
+        leads,
+        ogc,
+        reports,
+        screen,
+    )
     from geo_service.web import pages
 
     app.include_router(health.router, prefix="/api/v1", tags=["服务状态"])
@@ -14,6 +24,9 @@ def include_routes(app: FastAPI) -> None:
     app.include_router(geocode.router, prefix="/api/v1", tags=["筛查"])
     app.include_router(geocode.web_router)
     app.include_router(leads.router, prefix="/api/v1", tags=["案件线索"])
+    app.include_router(events.router, prefix="/api/v1", tags=["案件线索"])
+    app.include_router(reports.router, prefix="/api/v1", tags=["汇总"])
+    app.include_router(reports.web_router)
     app.include_router(layers.router, prefix="/api/v1", tags=["图层"])
     app.include_router(ogc.router, prefix="/ogc", tags=["OGC API – Features"])
     app.include_router(docs.router)

@@ -15,6 +15,7 @@ from geo_service.auth import Decider, Reader, Screener
 from geo_service.db.models import Lead
 from geo_service.deps import ServicesDep
 from geo_service.errors import FieldError, InvalidInput
+from geo_service.events import course_work_lists, supervised_by, work_list_filter
 from geo_service.history import import_history_csv
 from geo_service.leads import STATUSES
 from geo_service.schemas import (
@@ -25,6 +26,7 @@ from geo_service.schemas import (
     DbIdPath,
     FilingIn,
     LeadCreate,
+    today_in_china,
 )
 
 router = APIRouter(route_class=ChineseValidationRoute, dependencies=DOCUMENT_BEARER)
@@ -85,6 +87,15 @@ def list_leads(
         str | None,
         Query(max_length=30, pattern=r"^[0-9A-Za-z]*$", description="赔偿义务人证件号码"),
     ] = None,
+    supervisor: Annotated[
+        str | None, Query(max_length=100, description="督办单位名称（包含该文字），第三十五条")
+    ] = None,
+    work: Annotated[
+        str | None,
+        Query(pattern=r"^[a-z_0-9]{1,20}$",
+              description="工作清单：overdue 已逾期、due7 / due15 7日/15日内到期、must_sue 磋商不成"
+              "应起诉（第三十条）、awaiting_reply 待答复（第二十三条）"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=DB_ID_MAX)] = 0,
 ) -> dict[str, Any]:
@@ -97,6 +108,13 @@ def list_leads(
         obligor_id=obligor_id,
     )
     with services.sessions() as session:
+        if supervisor:
+            ids = supervised_by(session, query, services.calendar, supervisor)
+            query = query.where(Lead.id.in_(ids or [-1]))
+        if work:
+            today = today_in_china()
+            ids = course_work_lists(session, query, services.calendar, today)
+            query = work_list_filter(query, work, ids, today)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(
             query.order_by(Lead.id.desc()).limit(limit).offset(offset)
@@ -112,7 +130,7 @@ def list_leads(
 @router.get("/leads/{lead_id}", summary="线索详情：当前结论（decision）与全部历次结论（decisions）")
 def get_lead(lead_id: DbIdPath, services: ServicesDep, principal: Reader) -> dict[str, Any]:
     with services.sessions() as session:
-        return leads.lead_detail(leads.get_lead(session, lead_id))
+        return leads.lead_detail(leads.get_lead(session, lead_id), services.calendar)
 
 
 @router.post(

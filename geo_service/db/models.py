@@ -119,6 +119,9 @@ class Lead(Base):
         back_populates="lead", order_by="DecisionRow.id"
     )
     filings: Mapped[list[Filing]] = relationship(back_populates="lead", order_by="Filing.id")
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="lead", order_by="CaseEvent.id"
+    )
 
 
 class DecisionRow(Base):
@@ -163,6 +166,24 @@ class Filing(Base):
     decision_id: Mapped[int | None] = mapped_column(Integer)
 
     lead: Mapped[Lead] = relationship(back_populates="filings")
+
+
+class CaseEvent(Base):
+    """One event of a filed case (第十五条 to 第三十八条): appended, never edited; a correction
+    is a `void` event naming the event it voids (`data.voids`) and why."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # type-specific fields
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    lead: Mapped[Lead] = relationship(back_populates="events")
 
 
 class HistoricalCase(Base):

@@ -32,6 +32,13 @@ from geo_service.auth import (
 from geo_service.db.models import DecisionRow, LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput, NotFound
+from geo_service.events import (
+    WORK_LISTS,
+    course_view,
+    course_work_lists,
+    supervised_by,
+    work_list_filter,
+)
 from geo_service.layer_store import active_version_ids
 from geo_service.leads import STATUSES as LEAD_STATUSES
 from geo_service.leads import current_record, filtered_leads
@@ -44,6 +51,7 @@ from maps.case_map import add_script_nonce
 from maps.display import for_display
 from maps.frames import to_display_frame
 from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES
+from screening.course import EVENT_TEXT, FAILED_ITEMS, item_citation
 from screening.record import DecisionRecord
 
 HERE = Path(__file__).parent
@@ -199,6 +207,8 @@ def lead_list(
     major: Annotated[str | None, Query(max_length=5)] = None,
     override: Annotated[str | None, Query(max_length=5)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    work: Annotated[str | None, Query(pattern=r"^[a-z_0-9]{0,20}$")] = None,
+    supervisor: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     if q and (problem := text_problem(q)):
@@ -212,6 +222,15 @@ def lead_list(
         stmt = stmt.where(Lead.next_due <= due)
     if q:
         stmt = stmt.where(Lead.title.contains(q))
+    calendar = request.app.state.services.calendar
+    if supervisor:
+        stmt = stmt.where(Lead.id.in_(supervised_by(session, stmt, calendar, supervisor) or [-1]))
+    work_ids = course_work_lists(session, stmt, calendar, today)
+    base = _urgency_counts(session, stmt, today)
+    work_counts = {"overdue": base["overdue"], "due7": base["urgent"],
+                   "due15": base["urgent"] + base["soon"],
+                   **{k: len(v) for k, v in work_ids.items()}}
+    stmt = work_list_filter(stmt, work, work_ids, today)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     counts = _urgency_counts(session, stmt, today)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -237,7 +256,9 @@ def lead_list(
         "leagues": LEAGUES, "statuses": [(s, STATUS_NAMES.get(s, s)) for s in statuses],
         "f": {"league": league or "", "status": status or "", "due_before": due_before or "",
               "major": major or "", "override": override or "", "q": q or ""},
-        "today": today,
+        "today": today, "work": work or "", "work_lists": WORK_LISTS,
+        "supervisor": supervisor or "",
+        "work_counts": work_counts,
     }, user=user)
 
 
@@ -290,7 +311,21 @@ def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -
         "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
         "has_geometry": lead.damage_geom is not None,
         "lead_json": {"id": lead.id},
+        **_course_context(request, lead, today),
     }, user=user)
+
+
+def _course_context(request: Request, lead: Lead, today: date) -> dict[str, Any]:
+    """The course after filing (issue 11) for the case page's `_course.html`."""
+    course = course_view(lead, request.app.state.services.calendar, today)
+    deadlines = [
+        {**d, "urgency": _urgency(
+            date.fromisoformat(d["due"]) if d["due"] and not d["done_on"] else None, today)}
+        for d in course["course_deadlines"]
+    ]
+    return {"course": {**course, "deadlines": deadlines}, "event_names": EVENT_TEXT,
+            "failed_items": FAILED_ITEMS,
+            "item_citations": {n: item_citation(n) for n in FAILED_ITEMS}}
 
 
 @router.get("/leads/{lead_id}/map", response_class=HTMLResponse)
