@@ -43,7 +43,7 @@ from maps import BasemapConfig, render_case_map
 from maps.case_map import add_script_nonce
 from maps.display import for_display
 from maps.frames import to_display_frame
-from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES
+from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES, league_display
 from screening.record import DecisionRecord
 
 HERE = Path(__file__).parent
@@ -227,7 +227,7 @@ def lead_list(
         rows.append({
             "lead": lead, "urgency": u,
             "days_left": (lead.next_due - today).days if lead.next_due else None,
-            "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
+            "league": league_display(lead.league_code),
             "status": STATUS_NAMES.get(lead.status, lead.status),
         })
     statuses = sorted(s for s in session.scalars(select(Lead.status).distinct()) if s)
@@ -287,7 +287,7 @@ def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -
         "filings": lead.filings, "filing_names": FILING_NAMES, "grounds": FILING_GROUNDS,
         "ground_names": FILING_GROUND_NAMES,
         "status": STATUS_NAMES.get(lead.status, lead.status),
-        "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
+        "league": league_display(lead.league_code),
         "has_geometry": lead.damage_geom is not None,
         "lead_json": {"id": lead.id},
     }, user=user)
@@ -326,7 +326,7 @@ def lead_opinion(request: Request, lead_id: int, user: User, session: SessionDep
     return render(request, "opinion.html", {
         "lead": lead, "current": current, "decision": decision, "sections": sections,
         "other_warnings": other_warnings(decision, sections), "today": date.today(),
-        "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
+        "league": league_display(lead.league_code),
         "filings": lead.filings, "filing_names": FILING_NAMES,
     }, user=user)
 
