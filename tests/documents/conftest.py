@@ -35,7 +35,9 @@ class Demo:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgis"])
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Demo]:
     with ExitStack() as stack:
         if request.param == "sqlite":
             url = f"sqlite:///{Path(tmp_path_factory.mktemp('demo')) / 'demo.db'}"
