@@ -16,6 +16,8 @@ KIND_NAMES = {
     "river_lake": "河湖管理范围",
     "urban": "城镇开发边界",
     "farmland": "永久基本农田",
+    "township": "乡镇（苏木）",
+    "village": "村（嘎查）",
 }
 
 ADMIN_KINDS = ("country", "province", "league", "county")
