@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 
 def include_routes(app: FastAPI) -> None:
-    from geo_service.api import docs, geocode, health, layers, leads, ogc, screen
+    from geo_service.api import docs, documents, geocode, health, layers, leads, ogc, screen
     from geo_service.web import pages
 
     app.include_router(health.router, prefix="/api/v1", tags=["服务状态"])
@@ -14,6 +14,7 @@ def include_routes(app: FastAPI) -> None:
     app.include_router(geocode.router, prefix="/api/v1", tags=["筛查"])
     app.include_router(geocode.web_router)
     app.include_router(leads.router, prefix="/api/v1", tags=["案件线索"])
+    app.include_router(documents.router, prefix="/api/v1", tags=["案件线索"])
     app.include_router(layers.router, prefix="/api/v1", tags=["图层"])
     app.include_router(ogc.router, prefix="/ogc", tags=["OGC API – Features"])
     app.include_router(docs.router)

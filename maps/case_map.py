@@ -285,8 +285,7 @@ def _render(
             feats = by_kind.get((k, hl))
             if not feats:
                 continue
-            style = (_HIGHLIGHT.get(k) or _emphasised(_STYLES.get(k, _STYLES["other"]))) if hl \
-                else _STYLES.get(k, _STYLES["other"])
+            style = kind_style(k, hl)
             group = ("涉及的" if hl else "") + kind_name(k)
             layers.append(_Layer(group, feats, style))
 
@@ -328,6 +327,14 @@ def _render(
     root.html.add_child(Element(summary), name="gs_summary")
     root.html.add_child(Element(_legend_html(layers, basemap)), name="gs_legend")
     return str(root.render())
+
+
+def kind_style(kind: str, highlight: bool) -> dict[str, Any]:
+    """The Leaflet path style of a kind of feature, emphasised when the case touches it."""
+    plain = _STYLES.get(kind, _STYLES["other"])
+    if not highlight:
+        return dict(plain)
+    return dict(_HIGHLIGHT.get(kind) or _emphasised(plain))
 
 
 def _add_geojson(m: folium.Map, layer: _Layer) -> None:

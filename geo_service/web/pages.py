@@ -328,6 +328,7 @@ def lead_opinion(request: Request, lead_id: int, user: User, session: SessionDep
         "other_warnings": other_warnings(decision, sections), "today": date.today(),
         "league": league_display(lead.league_code),
         "filings": lead.filings, "filing_names": FILING_NAMES,
+        "has_geometry": lead.damage_geom is not None,
     }, user=user)
 
 

@@ -44,6 +44,8 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/leads/{lead_id}/rescreen"): SCREEN,
     ("POST", "/api/v1/leads/{lead_id}/filing"): DECIDE,
     ("GET", "/api/v1/leads/{lead_id}/dossier"): READ,
+    ("GET", "/api/v1/leads/{lead_id}/map.png"): READ,
+    ("GET", "/api/v1/leads/{lead_id}/opinion.docx"): READ,
     ("POST", "/api/v1/history/import"): DECIDE,
     ("POST", "/api/v1/layers"): MANAGE_LAYERS,
     ("GET", "/api/v1/layers"): READ,
