@@ -421,6 +421,9 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_session.router)
     app.include_router(router)
+    from geo_service.web import leads_map  # the leads map (reads this module's helpers)
+
+    app.include_router(leads_map.router)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(_: Request, exc: LoginRequired) -> Response:

@@ -78,6 +78,9 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/web/explain"): PAGE,
     ("POST", "/web/geocode"): SCREEN,
     ("GET", "/web/boundaries.json"): PAGE,
+    ("GET", "/web/leads.geojson"): PAGE,
+    ("GET", "/web/sensitive.geojson"): PAGE,
+    ("GET", "/map"): PAGE,
     ("GET", "/layers"): PAGE,
 }
 
