@@ -84,3 +84,27 @@ def test_red_line_point_map_shows_the_edge_and_the_distance(
     page.screenshot(path=str(tmp_path / "map.png"))
     assert errors == []
     context.close()
+
+
+def test_layers_preview_shows_every_active_layer_until_one_is_chosen(
+    browser: Browser, server: tuple[str, str]
+) -> None:
+    base, token = server
+    context = browser.new_context(locale="zh-CN")
+    context.set_extra_http_headers({"Authorization": f"Bearer {token}"})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/layers")
+    active = page.locator("tr.active .show-version").count()
+    assert active >= 4  # the built-in boundaries and the demo's three sensitive layers
+    page.wait_for_selector("#layers-map[data-overview]", timeout=60_000)
+    assert page.get_attribute("#layers-map", "data-overview") == str(active)
+    assert page.locator("#layers-map path.leaflet-interactive").count() >= active
+    assert f"显示全部 {active} 个启用图层的轮廓" in page.locator("#overview-note").inner_text()
+    # Choosing one replaces the overview with that version alone.
+    page.locator("tr.active .show-version").first.click()
+    page.wait_for_selector("#diff-info p:has-text('版本 #')", timeout=60_000)
+    assert page.locator("#overview-note").count() == 0
+    assert errors == []
+    context.close()
