@@ -113,7 +113,8 @@ _BIND_TEXT = Template(
       var t = document.createElement('span');
       t.textContent = p.label;
       layer.bindTooltip(t, p.permanent
-        ? {permanent: true, direction: 'center', className: p.labelClass || 'gs-label'}
+        ? {permanent: true, direction: p.direction || 'center',
+           className: p.labelClass || 'gs-label'}
         : {sticky: true});
     }
     if (p.popup && p.popup.length) {
@@ -265,7 +266,15 @@ def _render(
     layers: list[_Layer] = []
     by_kind: dict[tuple[str, bool], list[dict[str, Any]]] = {}
     names: list[dict[str, Any]] = []
-    anchors = _LabelSlots(view, damage)
+    # Unit names keep off the damage area and the measured lines' labels.
+    minx0, miny0, maxx0, maxy0 = view.bounds
+    px_x, px_y = (maxx0 - minx0) / 1000, (maxy0 - miny0) / 700  # about a screen pixel
+    label_boxes = [
+        _box((c.x - len(m.label) * 12 * px_x, c.y - 20 * px_y,
+              c.x + len(m.label) * 12 * px_x, c.y + 20 * px_y))
+        for m in measured for c in (m.line.interpolate(0.5, normalized=True),)
+    ]
+    anchors = _LabelSlots(view, shapely.union_all([damage, *label_boxes]))
     for f in sorted(context_features, key=lambda f: _rank(f.kind)):
         g = shown(f.geometry, tolerance, clip=True)
         if g is None:
@@ -296,7 +305,7 @@ def _render(
         for line in measured:
             g = shown(line.line, 0.0, clip=False) if line.role == role else None
             if g is not None:
-                feats.append(feature(g, {"label": line.label, "permanent": True,
+                feats.append(feature(g, {"label": line.label, "permanent": True, "direction": "top",
                                          "labelClass": f"gs-dist gs-{role}",
                                          "popup": [line.label, _MEASURE_NOTE]}))
         if feats:

@@ -92,6 +92,12 @@
       el.dataset.ready = "error";
     });
 
+  /* League boundaries for orientation (no base map is needed). */
+  fetch("/web/boundaries.json", { credentials: "same-origin" })
+    .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+    .then(function (gj) {
+      L.geoJSON(gj, { style: { color: "#8a8a8a", weight: 1, fill: false }, interactive: false }).addTo(map).bringToBack();
+    });
   fetch(el.dataset.sensitive, { credentials: "same-origin" })
     .then(function (r) { return r.ok ? r.json() : { features: [] }; })
     .then(function (gj) {
