@@ -100,7 +100,7 @@ def test_layers_preview_shows_every_active_layer_until_one_is_chosen(
     assert active >= 4  # the built-in boundaries and the demo's three sensitive layers
     page.wait_for_selector("#layers-map[data-overview]", timeout=60_000)
     assert page.get_attribute("#layers-map", "data-overview") == str(active)
-    assert page.locator("#layers-map path.leaflet-interactive").count() >= active
+    assert page.locator("#layers-map .leaflet-overlay-pane path").count() >= active
     assert f"显示全部 {active} 个启用图层的轮廓" in page.locator("#overview-note").inner_text()
     # Choosing one replaces the overview with that version alone.
     page.locator("tr.active .show-version").first.click()
