@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from demo_cases import Demo
 from fastapi.testclient import TestClient
 from support import PG_ADMIN_URL, make_settings, throwaway_database
 
@@ -16,22 +16,6 @@ from geo_service.app import create_app
 from geo_service.auth import create_token
 from geo_service.cli_screen import install_demo
 from geo_service.services import Services
-
-# The demo's leads by what they show (install_demo creates them in this order, ids 1..7).
-RED_LINE_POINT = 1  # a point inside the demo red line (呼伦湖西岸)
-CROSS_LEAGUE = 3  # 跨盟市河道非法采砂: a region-level case (rights holder 150000)
-
-
-@dataclass(frozen=True)
-class Demo:
-    backend: str
-    services: Services
-    client: TestClient
-    admin: str
-    viewer: str
-
-    def get(self, url: str, token: str | None = None):  # type: ignore[no-untyped-def]
-        return self.client.get(url, headers={"Authorization": f"Bearer {token or self.viewer}"})
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgis"])

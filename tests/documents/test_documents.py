@@ -7,7 +7,7 @@ import io
 import zipfile
 
 import numpy as np
-from conftest import CROSS_LEAGUE, RED_LINE_POINT, Demo
+from demo_cases import CROSS_LEAGUE, RED_LINE_POINT, Demo
 from docx import Document
 from PIL import Image
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RED_LINE_POINT
+from demo_cases import RED_LINE_POINT
 from docx import Document
 from playwright.sync_api import Browser, Page, sync_playwright
 from support import CHROMIUM, CHROMIUM_ARGS, live_server, make_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import CROSS_LEAGUE, RED_LINE_POINT, Demo
+from demo_cases import CROSS_LEAGUE, RED_LINE_POINT, Demo
 
 from geo_service.db.models import Lead
 

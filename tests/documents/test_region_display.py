@@ -7,7 +7,7 @@ import csv
 import io
 import re
 
-from conftest import CROSS_LEAGUE, Demo
+from demo_cases import CROSS_LEAGUE, Demo
 
 from geo_service.cli_screen import OUT_COLUMNS, flat_row
 from geo_service.db.models import Lead
