@@ -275,7 +275,7 @@ def _render(
         for m in measured for c in (m.line.interpolate(0.5, normalized=True),)
     ]
     anchors = _LabelSlots(view, shapely.union_all([damage, *label_boxes]))
-    for f in sorted(context_features, key=lambda f: _rank(f.kind)):
+    for f in sorted(context_features, key=lambda f: kind_rank(f.kind)):
         g = shown(f.geometry, tolerance, clip=True)
         if g is None:
             continue
@@ -288,7 +288,7 @@ def _render(
             if anchor is not None:
                 names.append(feature(to_display_frame(anchor, frame),
                                      {"label": label, "permanent": True}))
-    kinds = sorted({k for k, _ in by_kind}, key=lambda k: (_rank(k), k))
+    kinds = sorted({k for k, _ in by_kind}, key=lambda k: (kind_rank(k), k))
     for k in kinds:
         for hl in (False, True):
             feats = by_kind.get((k, hl))
@@ -382,7 +382,7 @@ def _emphasised(style: Mapping[str, Any]) -> dict[str, Any]:
     return s
 
 
-def _rank(kind: str) -> int:
+def kind_rank(kind: str) -> int:
     return _ORDER.index(kind) if kind in _ORDER else len(_ORDER)
 
 

@@ -23,7 +23,7 @@ from matplotlib.ticker import MaxNLocator
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
-from maps.case_map import ACT_STYLE, DAMAGE_STYLE, kind_style
+from maps.case_map import ACT_STYLE, DAMAGE_STYLE, kind_rank, kind_style
 from maps.display import for_display, make_view
 from maps.edges import edge_lines, nearby_lines
 from maps.fonts import cjk_font
@@ -70,12 +70,12 @@ def render_case_figure(
 
     tolerance = view.base_tolerance()
     legend: dict[str, Any] = {}
-    for f in sorted(context_features, key=lambda f: _rank(f.kind)):
+    for f in sorted(context_features, key=lambda f: kind_rank(f.kind)):
         g = for_display(f.geometry, tolerance, view.context)
         if g is None:
             continue
         style = kind_style(f.kind, f.highlight)
-        _draw(ax, g, style, zorder=1 + _rank(f.kind) / 20)
+        _draw(ax, g, style, zorder=1 + kind_rank(f.kind) / 20)
         name = ("涉及的" if f.highlight else "") + kind_name(f.kind)
         legend.setdefault(name, _handle(style))
     for m in measured:
@@ -107,12 +107,6 @@ def render_case_figure(
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=DPI, facecolor="white")
     return out.getvalue()
-
-
-def _rank(kind: str) -> int:
-    from maps.case_map import _rank as rank
-
-    return rank(kind)
 
 
 def _mpl(style: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,7 +155,8 @@ def _path(polygon: shapely.Polygon) -> Path:
     for ring in (polygon.exterior, *polygon.interiors):
         coords = list(ring.coords)
         verts.extend(coords)
-        codes.extend([Path.MOVETO, *([Path.LINETO] * (len(coords) - 2)), Path.CLOSEPOLY])
+        codes.extend([int(Path.MOVETO), *[int(Path.LINETO)] * (len(coords) - 2),
+                      int(Path.CLOSEPOLY)])
     return Path(verts, codes)
 
 
