@@ -78,6 +78,13 @@ def render_case_figure(
         _draw(ax, g, style, zorder=1 + kind_rank(f.kind) / 20)
         name = ("涉及的" if f.highlight else "") + kind_name(f.kind)
         legend.setdefault(name, _handle(style))
+        if f.highlight and f.kind in ("league", "county") and (f.name or f.code):
+            inside = shapely.clip_by_rect(g, minx, miny, maxx, maxy)
+            if not inside.is_empty:
+                at = inside.representative_point()
+                ax.text(at.x, at.y, f.name or f.code, ha="center", va="center", zorder=5,
+                        fontproperties=cjk_font(9 if f.kind == "league" else 8),
+                        color=style.get("color", "#333333"), alpha=0.85)
     for m in measured:
         xs, ys = m.line.xy
         color = _LINE_COLORS[m.role]
@@ -92,7 +99,10 @@ def render_case_figure(
         _draw(ax, act, ACT_STYLE, zorder=7, marker_size=7)
         legend["行为发生地"] = _handle(ACT_STYLE, point=act.geom_type.endswith("Point"))
     _draw(ax, damage, DAMAGE_STYLE, zorder=8, marker_size=9)
-    legend["损害结果发生地"] = _handle(DAMAGE_STYLE, point=damage.geom_type.endswith("Point"))
+    legend["损害结果发生地"] = (
+        Line2D([], [], color=DAMAGE_STYLE["color"], linewidth=2.5)
+        if damage.geom_type.endswith("LineString")
+        else _handle(DAMAGE_STYLE, point=damage.geom_type.endswith("Point")))
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
 
