@@ -50,6 +50,7 @@ OUT_COLUMNS = (
     "level",
     "reason",
     "rights_holder",
+    "league",
     "leagues",
     "counties",
     "other_provinces",
@@ -263,6 +264,7 @@ def flat_row(index: int, result: dict[str, Any]) -> dict[str, Any]:
     if "jurisdiction" not in result:
         errors = "；".join(f"{e['field']}：{e['message']}" for e in result.get("errors", []))
         return {"row": index, "ok": False, "error": errors or result.get("detail", "")}
+    from maps.labels import league_display
     from screening.record import DecisionRecord
 
     d = DecisionRecord.load(result)
@@ -275,6 +277,7 @@ def flat_row(index: int, result: dict[str, Any]) -> dict[str, Any]:
         "level": j.level,
         "reason": j.reason,
         "rights_holder": j.rights_holder.name if j.rights_holder else None,
+        "league": league_display(d.rights_holder_code) if d.rights_holder_code else None,
         "leagues": _names(j.leagues),
         "counties": _names(j.counties),
         "other_provinces": _names(j.other_provinces),

@@ -633,6 +633,7 @@ def build_dossier(
         detail = lead_detail(lead, services.calendar)
         audit_log = _audit_log(session, lead)
         case_map = case_map_html(services, session, lead, display_index, asset_base_url)
+        case_map_png = _case_map_png(session, lead, display_index) if case_map else None
         readme = _readme(lead, len(detail["decisions"]), case_map is not None)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
@@ -652,6 +653,8 @@ def build_dossier(
         z.writestr("audit.json", _dump(audit_log))
         if case_map is not None:
             z.writestr("case_map.html", case_map)
+        if case_map_png is not None:
+            z.writestr("case_map.png", case_map_png)
         z.writestr("README.txt", readme)
     return Dossier(f"lead-{lead_id}-dossier.zip", buffer.getvalue())
 
@@ -675,9 +678,16 @@ def _readme(lead: Lead, decisions: int, has_map: bool) -> str:
     ]
     if has_map:
         lines.append("case_map.html     案件地图（脚本与样式取自本服务的 /static）")
+        lines.append("case_map.png      案件位置示意图（静态图片，可直接归档、打印）")
     else:
         lines.append("（本线索只有行政区名称定位，没有可绘制的损害区域，故无案件地图）")
     return "\n".join(lines) + "\n"
+
+
+def _case_map_png(session: Session, lead: Lead, display_index: Any) -> bytes:
+    from geo_service.documents import case_figure
+
+    return case_figure(session, lead, display_index)
 
 
 def case_map_html(

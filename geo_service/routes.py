@@ -8,6 +8,7 @@ from fastapi import FastAPI
 def include_routes(app: FastAPI) -> None:
     from geo_service.api import (
         docs,
+        documents,
         events,
         geocode,
         health,
@@ -27,6 +28,7 @@ def include_routes(app: FastAPI) -> None:
     app.include_router(events.router, prefix="/api/v1", tags=["案件线索"])
     app.include_router(reports.router, prefix="/api/v1", tags=["汇总"])
     app.include_router(reports.web_router)
+    app.include_router(documents.router, prefix="/api/v1", tags=["案件线索"])
     app.include_router(layers.router, prefix="/api/v1", tags=["图层"])
     app.include_router(ogc.router, prefix="/ogc", tags=["OGC API – Features"])
     app.include_router(docs.router)

@@ -16,11 +16,10 @@ import folium
 import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
-from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import nearest_points
 
 from maps.display import View, feature, for_display, make_view
+from maps.edges import MeasuredLine, edge_lines, nearby_lines
 from maps.escape import esc
 from maps.frames import to_display_frame
 from maps.labels import ADMIN_KINDS, format_distance, kind_name
@@ -47,6 +46,10 @@ _STYLES: dict[str, dict[str, Any]] = {
     "prohibited_zone": {"color": "#7a0177", "weight": 1.5, "fillColor": "#c51b8a",
                         "fillOpacity": 0.18},
     "red_line": {"color": "#c00000", "weight": 1.5, "fillColor": "#ff6b6b", "fillOpacity": 0.25},
+    "township": {"color": "#b0b0b0", "weight": 0.8, "fill": False, "dashArray": "2 3"},
+    "urban": {"color": "#8c6d31", "weight": 1, "fillColor": "#e7ba52", "fillOpacity": 0.15},
+    "river_lake": {"color": "#2166ac", "weight": 1.2, "fillColor": "#92c5de",
+                   "fillOpacity": 0.35},
     "other": {"color": "#2c7fb8", "weight": 1.2, "fillColor": "#7fcdbb", "fillOpacity": 0.15},
 }
 _HIGHLIGHT: dict[str, dict[str, Any]] = {
@@ -64,8 +67,11 @@ ACT_STYLE = {"color": "#6a3d9a", "weight": 3, "fillColor": "#9e6fd0", "fillOpaci
              "dashArray": "6 4"}
 LABEL_STYLE = {"color": "#000000", "opacity": 0, "fillOpacity": 0, "weight": 0}
 NEAR_STYLE = {"color": "#c00000", "weight": 2, "dashArray": "2 6", "fill": False}
-_ORDER = ("country", "province", "league", "county", "key_function_zone", "nature_reserve",
-          "prohibited_zone", "red_line")
+EDGE_STYLE = {"color": "#7f0000", "weight": 2.5, "fill": False}
+BOUNDARY_STYLE = {"color": "#1f5fa8", "weight": 2, "dashArray": "8 4", "fill": False}
+_MEASURE_NOTE = "椭球面（CGCS2000）距离，量至最近边界点"
+_ORDER = ("country", "province", "league", "county", "township", "urban", "river_lake",
+          "key_function_zone", "nature_reserve", "prohibited_zone", "red_line")
 
 _CSS = """
 .folium-map, .leaflet-container { font-family: "Microsoft YaHei", "PingFang SC",
@@ -89,6 +95,8 @@ _CSS = """
 .gs-label { background: rgba(255,255,255,.8); border: 0; box-shadow: none; font-weight: bold;
   color: #1f3b6e; padding: 1px 4px; }
 .gs-dist { background: #fff5f5; border: 1px solid #c00000; color: #c00000; padding: 1px 4px; }
+.gs-edge { border-color: #7f0000; color: #7f0000; font-weight: bold; }
+.gs-boundary { background: #f0f6ff; border-color: #1f5fa8; color: #1f5fa8; }
 @media print { .leaflet-control-layers, .leaflet-control-zoom { display: none; } }
 """
 
@@ -105,7 +113,8 @@ _BIND_TEXT = Template(
       var t = document.createElement('span');
       t.textContent = p.label;
       layer.bindTooltip(t, p.permanent
-        ? {permanent: true, direction: 'center', className: p.labelClass || 'gs-label'}
+        ? {permanent: true, direction: p.direction || 'center',
+           className: p.labelClass || 'gs-label'}
         : {sticky: true});
     }
     if (p.popup && p.popup.length) {
@@ -177,13 +186,17 @@ def render_case_map(
     `summary_open=False` starts the decision panel folded (a map embedded beside the decision).
     """
     basemap = basemap or BasemapConfig()
-    nearest = _nearest_lines(damage, context_features)
-    view = make_view([damage, act, *nearest.values()])
+    record = DecisionRecord.load(decision)
+    nearest = nearby_lines(damage, context_features)
+    edges = edge_lines(damage, context_features,
+                       near_boundary=record.jurisdiction.near_boundary)
+    # The view holds the case and its context: the edge of what it lies in, what is near.
+    view = make_view([damage, act, *(m.line for m in (*nearest, *edges))])
     tolerance = view.base_tolerance()
     html = ""
     for _ in range(10):
-        html = _render(damage, act, decision, context_features, nearest, title, basemap,
-                       asset_base_url, view, tolerance, summary_open)
+        html = _render(damage, act, decision, context_features, [*edges, *nearest], title,
+                       basemap, asset_base_url, view, tolerance, summary_open)
         size = len(html.encode("utf-8"))
         if size <= max_bytes:
             return html
@@ -201,25 +214,12 @@ def add_script_nonce(html: str, nonce: str) -> str:
     return html.replace("<script>", f'<script nonce="{nonce}">')
 
 
-def _nearest_lines(
-    damage: BaseGeometry, features: Sequence[MapFeature]
-) -> dict[int, LineString]:
-    """For each nearby (untouched) feature, the line from the damage area to its nearest point."""
-    lines: dict[int, LineString] = {}
-    for i, f in enumerate(features):
-        if f.distance_m is None or f.highlight or f.geometry.is_empty:
-            continue
-        a, b = nearest_points(damage, f.geometry)
-        lines[i] = LineString([a, b])
-    return lines
-
-
 def _render(
     damage: BaseGeometry,
     act: BaseGeometry | None,
     decision: DecisionRecord | Mapping[str, Any],
     context_features: Sequence[MapFeature],
-    nearest: Mapping[int, LineString],
+    measured: Sequence[MeasuredLine],
     title: str,
     basemap: BasemapConfig,
     asset_base_url: str,
@@ -266,8 +266,16 @@ def _render(
     layers: list[_Layer] = []
     by_kind: dict[tuple[str, bool], list[dict[str, Any]]] = {}
     names: list[dict[str, Any]] = []
-    anchors = _LabelSlots(view, damage)
-    for f in sorted(context_features, key=lambda f: _rank(f.kind)):
+    # Unit names keep off the damage area and the measured lines' labels.
+    minx0, miny0, maxx0, maxy0 = view.bounds
+    px_x, px_y = (maxx0 - minx0) / 1000, (maxy0 - miny0) / 700  # about a screen pixel
+    label_boxes = [
+        _box((c.x - len(m.label) * 12 * px_x, c.y - 20 * px_y,
+              c.x + len(m.label) * 12 * px_x, c.y + 20 * px_y))
+        for m in measured for c in (m.line.interpolate(0.5, normalized=True),)
+    ]
+    anchors = _LabelSlots(view, shapely.union_all([damage, *label_boxes]))
+    for f in sorted(context_features, key=lambda f: kind_rank(f.kind)):
         g = shown(f.geometry, tolerance, clip=True)
         if g is None:
             continue
@@ -280,28 +288,28 @@ def _render(
             if anchor is not None:
                 names.append(feature(to_display_frame(anchor, frame),
                                      {"label": label, "permanent": True}))
-    kinds = sorted({k for k, _ in by_kind}, key=lambda k: (_rank(k), k))
+    kinds = sorted({k for k, _ in by_kind}, key=lambda k: (kind_rank(k), k))
     for k in kinds:
         for hl in (False, True):
             feats = by_kind.get((k, hl))
             if not feats:
                 continue
-            style = (_HIGHLIGHT.get(k) or _emphasised(_STYLES.get(k, _STYLES["other"]))) if hl \
-                else _STYLES.get(k, _STYLES["other"])
+            style = kind_style(k, hl)
             group = ("涉及的" if hl else "") + kind_name(k)
             layers.append(_Layer(group, feats, style))
 
-    near_feats = []
-    for i, line in nearest.items():
-        f = context_features[i]
-        g = shown(line, 0.0, clip=False)
-        if g is None or f.distance_m is None:
-            continue
-        text = f"距{kind_name(f.kind)}“{f.name or f.code or ''}”{format_distance(f.distance_m)}"
-        near_feats.append(feature(g, {"label": text, "permanent": True,
-                                      "labelClass": "gs-dist", "popup": [text]}))
-    if near_feats:
-        layers.append(_Layer("最近敏感区域距离", near_feats, NEAR_STYLE))
+    for role, group, style in (("edge", "到所在敏感区域边界的距离", EDGE_STYLE),
+                               ("boundary", "到盟市边界的距离", BOUNDARY_STYLE),
+                               ("nearby", "最近敏感区域距离", NEAR_STYLE)):
+        feats = []
+        for line in measured:
+            g = shown(line.line, 0.0, clip=False) if line.role == role else None
+            if g is not None:
+                feats.append(feature(g, {"label": line.label, "permanent": True, "direction": "top",
+                                         "labelClass": f"gs-dist gs-{role}",
+                                         "popup": [line.label, _MEASURE_NOTE]}))
+        if feats:
+            layers.append(_Layer(group, feats, style))
 
     if act is not None and not act.is_empty:
         g = shown(act, tolerance / 10, clip=False)
@@ -328,6 +336,14 @@ def _render(
     root.html.add_child(Element(summary), name="gs_summary")
     root.html.add_child(Element(_legend_html(layers, basemap)), name="gs_legend")
     return str(root.render())
+
+
+def kind_style(kind: str, highlight: bool) -> dict[str, Any]:
+    """The Leaflet path style of a kind of feature, emphasised when the case touches it."""
+    plain = _STYLES.get(kind, _STYLES["other"])
+    if not highlight:
+        return dict(plain)
+    return dict(_HIGHLIGHT.get(kind) or _emphasised(plain))
 
 
 def _add_geojson(m: folium.Map, layer: _Layer) -> None:
@@ -366,7 +382,7 @@ def _emphasised(style: Mapping[str, Any]) -> dict[str, Any]:
     return s
 
 
-def _rank(kind: str) -> int:
+def kind_rank(kind: str) -> int:
     return _ORDER.index(kind) if kind in _ORDER else len(_ORDER)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from screening.units import REGION, REGION_CODE, UNITS_BY_CODE
+
 KIND_NAMES = {
     "league": "盟市",
     "county": "旗县（市、区）",
@@ -14,6 +16,8 @@ KIND_NAMES = {
     "river_lake": "河湖管理范围",
     "urban": "城镇开发边界",
     "farmland": "永久基本农田",
+    "township": "乡镇（苏木）",
+    "village": "村（嘎查）",
 }
 
 ADMIN_KINDS = ("country", "province", "league", "county")
@@ -49,6 +53,21 @@ DEADLINE_NAMES = {
     "progress_report": "重大案件进展报告",
     "completion_report": "重大案件办结报告",
 }
+
+
+REGION_DISPLAY = f"{REGION.name}（自治区级）"
+
+
+def league_display(code: str | None) -> str:
+    """The 盟市 column of a case: the league's name, or 内蒙古自治区（自治区级） for a case the
+    region itself holds (第五条第一款). The one place a rights-holder code becomes a display
+    value — lists, case page, opinion, CSV export and Word document all read it here."""
+    if not code:
+        return "—"
+    if code == REGION_CODE:
+        return REGION_DISPLAY
+    unit = UNITS_BY_CODE.get(code)
+    return unit.name if unit else f"未知盟市（代码 {code}）"
 
 
 def kind_name(kind: str) -> str:

@@ -50,7 +50,7 @@ from maps import BasemapConfig, render_case_map
 from maps.case_map import add_script_nonce
 from maps.display import for_display
 from maps.frames import to_display_frame
-from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES
+from maps.labels import DEADLINE_NAMES, KIND_NAMES, LEVEL_NAMES, league_display
 from screening.course import EVENT_TEXT, FAILED_ITEMS, item_citation
 from screening.record import DecisionRecord
 
@@ -246,7 +246,7 @@ def lead_list(
         rows.append({
             "lead": lead, "urgency": u,
             "days_left": (lead.next_due - today).days if lead.next_due else None,
-            "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
+            "league": league_display(lead.league_code),
             "status": STATUS_NAMES.get(lead.status, lead.status),
         })
     statuses = sorted(s for s in session.scalars(select(Lead.status).distinct()) if s)
@@ -308,7 +308,7 @@ def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -
         "filings": lead.filings, "filing_names": FILING_NAMES, "grounds": FILING_GROUNDS,
         "ground_names": FILING_GROUND_NAMES,
         "status": STATUS_NAMES.get(lead.status, lead.status),
-        "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
+        "league": league_display(lead.league_code),
         "has_geometry": lead.damage_geom is not None,
         "lead_json": {"id": lead.id},
         **_course_context(request, lead, today),
@@ -361,8 +361,9 @@ def lead_opinion(request: Request, lead_id: int, user: User, session: SessionDep
     return render(request, "opinion.html", {
         "lead": lead, "current": current, "decision": decision, "sections": sections,
         "other_warnings": other_warnings(decision, sections), "today": date.today(),
-        "league": LEAGUES.get(lead.league_code or "", lead.league_code or "—"),
+        "league": league_display(lead.league_code),
         "filings": lead.filings, "filing_names": FILING_NAMES,
+        "has_geometry": lead.damage_geom is not None,
     }, user=user)
 
 
@@ -455,6 +456,9 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(web_session.router)
     app.include_router(router)
+    from geo_service.web import leads_map  # the leads map (reads this module's helpers)
+
+    app.include_router(leads_map.router)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(_: Request, exc: LoginRequired) -> Response:

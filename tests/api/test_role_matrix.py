@@ -47,6 +47,8 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/api/v1/leads/{lead_id}/events"): DECIDE,
     ("GET", "/api/v1/reports/summary"): READ,
     ("GET", "/reports"): PAGE,
+    ("GET", "/api/v1/leads/{lead_id}/map.png"): READ,
+    ("GET", "/api/v1/leads/{lead_id}/opinion.docx"): READ,
     ("POST", "/api/v1/history/import"): DECIDE,
     ("POST", "/api/v1/layers"): MANAGE_LAYERS,
     ("GET", "/api/v1/layers"): READ,
@@ -79,6 +81,9 @@ MATRIX: dict[tuple[str, str], str | frozenset[str]] = {
     ("POST", "/web/explain"): PAGE,
     ("POST", "/web/geocode"): SCREEN,
     ("GET", "/web/boundaries.json"): PAGE,
+    ("GET", "/web/leads.geojson"): PAGE,
+    ("GET", "/web/sensitive.geojson"): PAGE,
+    ("GET", "/map"): PAGE,
     ("GET", "/layers"): PAGE,
 }
 

@@ -32,6 +32,8 @@
     info.appendChild(el); return el;
   }
   async function show(versionId, series) {
+    info.dataset.chosen = "1";
+    map.removeLayer(outlines);
     GS.show(errBox, "");
     shown.clearLayers();
     info.replaceChildren();
@@ -82,6 +84,28 @@
       });
     } catch (e) { GS.show(errBox, e.message); }
   }
+  /* Until a version is chosen: every active layer's outline, so the panel is never empty.
+     Drawn in its own group, without moving the map; choosing a version removes it. */
+  var PALETTE = ["#6b6b6b", "#c00000", "#1a7f3c", "#d98c00", "#7a0177", "#2c7fb8", "#8c6d31", "#2166ac"];
+  var outlines = L.featureGroup().addTo(map);
+  async function overview() {
+    var rows = document.querySelectorAll("tr.active .show-version");
+    var n = 0;
+    for (var i = 0; i < rows.length; i++) {
+      try {
+        var gj = await GS.call("GET", "/api/v1/layers/versions/" + rows[i].dataset.version + "/features?limit=2000&simplify=0.01");
+        if (info.dataset.chosen) { return; }
+        var c = PALETTE[i % PALETTE.length];
+        outlines.addLayer(L.geoJSON(gj, { style: { color: c, weight: 1, fillOpacity: 0.04 }, interactive: false }));
+        n += 1;
+      } catch (e) { GS.show(errBox, e.message); }
+    }
+    if (info.dataset.chosen) { return; }
+    info.replaceChildren();
+    say("p", n ? "显示全部 " + n + " 个启用图层的轮廓；点击“在地图上查看”查看某一版本。" : "尚无启用的图层。").id = "overview-note";
+    document.getElementById("layers-map").dataset.overview = String(n);
+  }
+  overview();
   document.querySelectorAll(".show-version").forEach(function (b) {
     b.addEventListener("click", function () { show(b.dataset.version, b.dataset.series); });
   });
