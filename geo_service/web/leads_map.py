@@ -21,18 +21,14 @@ from sqlalchemy.orm import Session
 
 from geo_service.db.models import LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
-from geo_service.errors import FieldError, InvalidInput
 from geo_service.layer_store import active_version_ids
-from geo_service.leads import filtered_leads
-from geo_service.schemas import text_problem
 from geo_service.web.pages import (
     LEAGUES,
     IndexDep,
     User,
-    _bool_filter,
-    _parse_date,
     _urgency,
     basemap_of,
+    list_query,
     render,
 )
 from maps.display import for_display
@@ -48,23 +44,6 @@ SENSITIVE_TOLERANCE_DEG = 0.003
 _SENSITIVE_CACHE: dict[tuple[Any, ...], bytes] = {}
 
 
-def _filtered(
-    league: str | None, status: str | None, due_before: str | None, major: str | None,
-    override: str | None, q: str | None,
-) -> Any:
-    """The case list's filters (as GET / applies them), for the map of the same leads."""
-    if q and (problem := text_problem(q)):
-        raise InvalidInput(f"标题关键词{problem}", [FieldError("q", problem)])
-    stmt = filtered_leads(league=league, status=status, major=_bool_filter(major),
-                          override=_bool_filter(override))
-    due = _parse_date(due_before, "due_before")
-    if due:
-        stmt = stmt.where(Lead.next_due <= due)
-    if q:
-        stmt = stmt.where(Lead.title.contains(q))
-    return stmt
-
-
 @router.get("/web/leads.geojson")
 def leads_geojson(
     user: User,
@@ -76,9 +55,15 @@ def leads_geojson(
     major: Annotated[str | None, Query(max_length=5)] = None,
     override: Annotated[str | None, Query(max_length=5)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    work: Annotated[str | None, Query(pattern=r"^[a-z_0-9]{0,20}$")] = None,
+    supervisor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     frame = basemap_of(services).frame
-    stmt = _filtered(league, status, due_before, major, override, q).with_only_columns(
+    stmt = list_query(
+        session, services.calendar, date.today(), league=league, status=status,
+        due_before=due_before, major=major, override=override, q=q, supervisor=supervisor,
+        work=work,
+    ).with_only_columns(
         Lead.id, Lead.title, Lead.next_due, Lead.damage_geom
     ).where(Lead.damage_geom.is_not(None))
     today = date.today()

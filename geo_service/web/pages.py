@@ -196,6 +196,31 @@ def _bool_filter(value: str | None) -> bool | None:
     )
 
 
+def list_query(
+    session: Session, calendar: Any, today: date, *, league: str | None = None,
+    status: str | None = None, due_before: str | None = None, major: str | None = None,
+    override: str | None = None, q: str | None = None, supervisor: str | None = None,
+    work: str | None = None,
+) -> Any:
+    """The case list's filters, one definition for the list page and the leads map."""
+    if q and (problem := text_problem(q)):
+        raise InvalidInput(f"标题关键词{problem}", [FieldError("q", problem)])
+    due = _parse_date(due_before, "due_before")
+    stmt = filtered_leads(
+        league=league, status=status, major=_bool_filter(major), override=_bool_filter(override)
+    )
+    if due:
+        stmt = stmt.where(Lead.next_due <= due)
+    if q:
+        stmt = stmt.where(Lead.title.contains(q))
+    if supervisor:
+        stmt = stmt.where(Lead.id.in_(supervised_by(session, stmt, calendar, supervisor) or [-1]))
+    if work:
+        stmt = work_list_filter(stmt, work, course_work_lists(session, stmt, calendar, today),
+                                today)
+    return stmt
+
+
 @router.get("/", response_class=HTMLResponse)
 def lead_list(
     request: Request,
@@ -211,26 +236,17 @@ def lead_list(
     supervisor: Annotated[str | None, Query(max_length=100)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    if q and (problem := text_problem(q)):
-        raise InvalidInput(f"标题关键词{problem}", [FieldError("q", problem)])
     today = date.today()
-    due = _parse_date(due_before, "due_before")
-    stmt = filtered_leads(
-        league=league, status=status, major=_bool_filter(major), override=_bool_filter(override)
-    )
-    if due:
-        stmt = stmt.where(Lead.next_due <= due)
-    if q:
-        stmt = stmt.where(Lead.title.contains(q))
     calendar = request.app.state.services.calendar
-    if supervisor:
-        stmt = stmt.where(Lead.id.in_(supervised_by(session, stmt, calendar, supervisor) or [-1]))
-    work_ids = course_work_lists(session, stmt, calendar, today)
-    base = _urgency_counts(session, stmt, today)
+    base_stmt = list_query(session, calendar, today, league=league, status=status,
+                           due_before=due_before, major=major, override=override, q=q,
+                           supervisor=supervisor)
+    work_ids = course_work_lists(session, base_stmt, calendar, today)
+    base = _urgency_counts(session, base_stmt, today)
     work_counts = {"overdue": base["overdue"], "due7": base["urgent"],
                    "due15": base["urgent"] + base["soon"],
                    **{k: len(v) for k, v in work_ids.items()}}
-    stmt = work_list_filter(stmt, work, work_ids, today)
+    stmt = work_list_filter(base_stmt, work, work_ids, today)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     counts = _urgency_counts(session, stmt, today)
     pages = max(1, -(-total // PAGE_SIZE))
