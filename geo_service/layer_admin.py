@@ -524,16 +524,19 @@ class FeatureIndex:
         return self.ids[hit]
 
 
-_INDEX_CACHE: OrderedDict[int, FeatureIndex] = OrderedDict()
+# Keyed by database, version id and the version's upload: a SQLite id reused after a discarded
+# import, or the same id in another database, never serves another version's index.
+_INDEX_CACHE: OrderedDict[tuple[Any, ...], FeatureIndex] = OrderedDict()
 _INDEX_LOCK = threading.Lock()
 _INDEX_CACHE_SIZE = 32
 
 
 def feature_index(session: Session, version: LayerVersion) -> FeatureIndex:
+    key = (str(session.get_bind().url), version.id, version.uploaded_at, version.feature_count)
     with _INDEX_LOCK:
-        cached = _INDEX_CACHE.get(version.id)
+        cached = _INDEX_CACHE.get(key)
         if cached is not None:
-            _INDEX_CACHE.move_to_end(version.id)
+            _INDEX_CACHE.move_to_end(key)
             return cached
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy import func
@@ -555,7 +558,7 @@ def feature_index(session: Session, version: LayerVersion) -> FeatureIndex:
         bounds = shapely.bounds(np.array([r[1] for r in rows], dtype=object)).reshape(-1, 4)
     index = FeatureIndex(ids=ids, bounds=bounds)
     with _INDEX_LOCK:
-        _INDEX_CACHE[version.id] = index
+        _INDEX_CACHE[key] = index
         while len(_INDEX_CACHE) > _INDEX_CACHE_SIZE:
             _INDEX_CACHE.popitem(last=False)
     return index
