@@ -235,10 +235,12 @@ def test_layer_upload_report_diff_and_activation(
         if i == 0:
             page.screenshot(path=str(artifacts / "layers-uploaded.png"))
             page.click("#activate-uploaded")
-            page.wait_for_load_state("networkidle")
+            # Wait for the condition itself (the page reloads its table after activating; the
+            # layer overview keeps fetching outlines, so "network idle" says nothing).
             active = page.locator("tr.active", has_text="启用中").filter(
                 has=page.locator(f"[data-series='{series}']")
             )
+            active.first.wait_for(timeout=60_000)
             assert active.count() == 1
         else:
             # A second version against the active one: the diff, on the map and in words.
