@@ -193,6 +193,23 @@ class Explanation(_Part):
     text: str = ""
 
 
+class ResolvedUnit(_Part):
+    level: str | None = None
+    code: str | None = None
+    name: str | None = None
+
+
+class LocationResolution(_Part):
+    """How the lead was located (`location_resolution`): from a geometry, coordinates or an
+    address written in the lead text, or an administrative name."""
+
+    method: str | None = None
+    matched: str | None = None
+    unit: ResolvedUnit | None = None
+    precision_m: float | None = None
+    unresolved_parts: list[str] = Field(default_factory=list)
+
+
 class DecisionRecord(_Part):
     """API.md's screen response, typed (sections in the order of the response)."""
 
@@ -210,6 +227,7 @@ class DecisionRecord(_Part):
     layer_versions: dict[str, int] = Field(default_factory=dict)
     rulebook_version: str | None = None
     explanations: list[Explanation] = Field(default_factory=list)
+    location_resolution: LocationResolution | None = None
 
     @classmethod
     def of(cls, decision: Decision) -> DecisionRecord:

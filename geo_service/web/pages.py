@@ -8,6 +8,7 @@ and every page is served with a Content-Security-Policy that allows this origin 
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -327,8 +328,43 @@ def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -
         "league": league_display(lead.league_code),
         "has_geometry": lead.damage_geom is not None,
         "lead_json": {"id": lead.id},
+        "located_text": located_text(lead, decision),
         **_course_context(request, lead, today),
     }, user=user)
+
+
+LOCATION_METHODS = {
+    "coordinates_in_text": "按线索文字中的坐标定位",
+    "address": "按线索文字中的地址定位",
+    "admin_name": "按行政区名称定位",
+    "geometry": "按提交的图形定位",
+}
+
+
+def located_text(lead: Lead, decision: DecisionRecord | None) -> dict[str, Any] | None:
+    """The lead text the location was read from, split around the words used (highlighted on
+    the case page), with how and to what it was resolved."""
+    location = (lead.request or {}).get("location") or {}
+    text = location.get("text") if isinstance(location, dict) else None
+    if not text:
+        return None
+    resolution = decision.location_resolution if decision else None
+    matched = (resolution.matched if resolution else None) or ""
+    at = text.find(matched) if matched else -1
+    if at < 0 and matched:  # the locator reads NFKC text: full-width digits, punctuation
+        normalised = unicodedata.normalize("NFKC", text)
+        if len(normalised) == len(text):
+            at = normalised.find(matched)
+    parts = (text, "", "") if at < 0 else (
+        text[:at], text[at:at + len(matched)], text[at + len(matched):]
+    )
+    unit = resolution.unit if resolution else None
+    return {
+        "before": parts[0], "match": parts[1], "after": parts[2],
+        "method": LOCATION_METHODS.get(resolution.method or "", "") if resolution else "",
+        "unit": f"{unit.name}（{unit.code}）" if unit and unit.name else "",
+        "unresolved": "、".join(resolution.unresolved_parts) if resolution else "",
+    }
 
 
 def _course_context(request: Request, lead: Lead, today: date) -> dict[str, Any]:

@@ -185,3 +185,28 @@ def test_a_town_name_in_several_counties(client: TestClient, auth: Auth) -> None
     assert res["unit"] == {"level": "league", "code": "150100", "name": "呼和浩特市"}
     assert {c["unit"]["code"] for c in res["candidates"]} == {"150123", "150124"}
     assert body["jurisdiction"]["rights_holder"]["code"] == "150100"
+
+
+def test_case_page_shows_the_lead_text_with_the_words_it_was_located_by(
+    client: TestClient, auth: Auth
+) -> None:
+    """The officer sees which words of the lead text the location came from, how it was read
+    and what could not be refined (issue 12), highlighted, escaped like any lead text."""
+    text = "<b>举报</b>：鄂尔多斯市准格尔旗薛家湾镇某煤矿排土场北侧"
+    body = {"location": {"text": text}, "case_type": "illegal_mining", "title": "文字定位线索"}
+    r = client.post("/api/v1/leads", json=body, headers=auth("screener"))
+    assert r.status_code == 201, r.text
+    page = client.get(f"/leads/{r.json()['id']}", headers=auth("viewer")).text
+    assert (
+        '<p class="located-text" id="located-text">&lt;b&gt;举报&lt;/b&gt;：'
+        "<mark>鄂尔多斯市准格尔旗薛家湾镇</mark>某煤矿排土场北侧</p>"
+    ) in page
+    assert "按线索文字中的地址定位：准格尔旗（150622）；未能细化：薛家湾镇" in page
+
+    dms = {"location": {"text": "巡查发现：东经111°12′36″，北纬39°50′12″处有渗坑"},
+           "case_type": "pollution_discharge", "title": "坐标线索"}
+    r = client.post("/api/v1/leads", json=dms, headers=auth("screener"))
+    assert r.status_code == 201, r.text
+    page = client.get(f"/leads/{r.json()['id']}", headers=auth("viewer")).text
+    assert "巡查发现：<mark>东经111°12′36″，北纬39°50′12″</mark>处有渗坑" in page
+    assert "按线索文字中的坐标定位：准格尔旗（150622）" in page
