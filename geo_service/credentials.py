@@ -102,11 +102,12 @@ def revoke_token(session: Session, row: ApiToken, actor: str) -> int:
     at = now()
     if row.revoked_at is None:
         row.revoked_at = at
-    ended = session.execute(
+    result = session.execute(
         update(WebSession)
         .where(WebSession.token_id == row.id, WebSession.ended_at.is_(None))
         .values(ended_at=at, end_reason="token_revoked")
-    ).rowcount
+    )
+    ended = int(getattr(result, "rowcount", 0) or 0)  # a CursorResult for an UPDATE
     audit(session, actor, "token_revoked", "api_token", row.id,
           {"name": row.name, "role": row.role, "sessions_ended": ended})
     session.commit()

@@ -532,7 +532,8 @@ _INDEX_CACHE_SIZE = 32
 
 
 def feature_index(session: Session, version: LayerVersion) -> FeatureIndex:
-    key = (str(session.get_bind().url), version.id, version.uploaded_at, version.feature_count)
+    database = str(session.get_bind().engine.url)
+    key = (database, version.id, version.uploaded_at, version.feature_count)
     with _INDEX_LOCK:
         cached = _INDEX_CACHE.get(key)
         if cached is not None:

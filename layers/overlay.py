@@ -158,7 +158,7 @@ class _EdgeIndex:
                     tree = STRtree(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]))
                     self._built = (chunks, chunk_feature, row, tree)
                 built = self._built
-        return built  # type: ignore[return-value]
+        return built
 
     def distances_m(
         self,
@@ -729,7 +729,7 @@ def _assembled(
     near_g_list, near_d_list = near_g.tolist(), near_d.tolist()
     kind_names, sensitive = snapshot.kind_names, snapshot.sensitive_list
     hit_cache: dict[int, Hit] = {}
-    empty_kinds = {k: [] for k in snapshot.by_kind}
+    empty_kinds: dict[str, list[Hit]] = {k: [] for k in snapshot.by_kind}
     cap = radii.boundary
     out: list[OverlayResult] = []
     for i in range(n):

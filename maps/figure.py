@@ -82,7 +82,7 @@ def render_case_figure(
             inside = shapely.clip_by_rect(g, minx, miny, maxx, maxy)
             if not inside.is_empty:
                 at = inside.representative_point()
-                ax.text(at.x, at.y, f.name or f.code, ha="center", va="center", zorder=5,
+                ax.text(at.x, at.y, f.name or f.code or "", ha="center", va="center", zorder=5,
                         fontproperties=cjk_font(9 if f.kind == "league" else 8),
                         color=style.get("color", "#333333"), alpha=0.85)
     for m in measured:
@@ -100,7 +100,7 @@ def render_case_figure(
         legend["行为发生地"] = _handle(ACT_STYLE, point=act.geom_type.endswith("Point"))
     _draw(ax, damage, DAMAGE_STYLE, zorder=8, marker_size=9)
     legend["损害结果发生地"] = (
-        Line2D([], [], color=DAMAGE_STYLE["color"], linewidth=2.5)
+        Line2D([], [], color=str(DAMAGE_STYLE["color"]), linewidth=2.5)
         if damage.geom_type.endswith("LineString")
         else _handle(DAMAGE_STYLE, point=damage.geom_type.endswith("Point")))
     ax.set_xlim(minx, maxx)

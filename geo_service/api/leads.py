@@ -109,8 +109,8 @@ def list_leads(
     )
     with services.sessions() as session:
         if supervisor:
-            ids = supervised_by(session, query, services.calendar, supervisor)
-            query = query.where(Lead.id.in_(ids or [-1]))
+            supervised = supervised_by(session, query, services.calendar, supervisor)
+            query = query.where(Lead.id.in_(supervised or [-1]))
         if work:
             today = today_in_china()
             ids = course_work_lists(session, query, services.calendar, today)

@@ -203,8 +203,9 @@ async def screen_batch(
         for i, outcome in zip(chunk, done, strict=True):
             outcomes[i] = outcome
     results = []
-    for i, outcome in enumerate(outcomes):
-        assert outcome is not None
+    for i, slot in enumerate(outcomes):
+        assert slot is not None
+        outcome = slot
         if isinstance(outcome, DomainError):
             if outcome.errors and not outcome.errors[0].field.startswith("items["):
                 outcome = _prefixed(outcome, f"items[{i}]")
