@@ -29,7 +29,13 @@ from sqlalchemy.orm import Session
 
 from geo_service.auth import Principal
 from geo_service.db.models import DecisionRow, LayerFeatureRow, LayerSeries, LayerVersion, Lead
-from geo_service.errors import DomainError, FieldError, InvalidInput, LayerNotFound
+from geo_service.errors import (
+    DomainError,
+    FieldError,
+    InvalidInput,
+    LayerNotFound,
+    PayloadTooLarge,
+)
 from geo_service.layer_store import (
     IMPORTING,
     abandoned_imports,
@@ -88,8 +94,7 @@ class UploadConflict(DomainError):
     title = "图层正在导入"
 
 
-class ImportTooLarge(DomainError):
-    status = 413
+class ImportTooLarge(PayloadTooLarge):
     title = "图层文件超过导入上限"
 
 

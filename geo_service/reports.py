@@ -24,6 +24,7 @@ from geo_service.events import rule_events
 from geo_service.leads import current_record, filtered_leads, screening_deadlines
 from geo_service.schemas import CHINA_TZ
 from geo_service.services import Services
+from maps.labels import LEVEL_NAMES, OVERRIDE_NAMES
 from screening.course import EventType, active_events, course_deadlines
 from screening.enums import CASE_TYPE_TEXT
 from screening.lifecycle import STATUS_TEXT, Status
@@ -36,13 +37,6 @@ SECTIONS: dict[str, str] = {
     "override_reasons": "须启动索赔的情形（第十五条第五款）",
     "overdue": "逾期未办期限（按条款）",
     "median_days": "各阶段用时中位数（日）",
-}
-LEVEL_TEXT = {"region": "自治区", "league": "盟市"}
-OVERRIDE_TEXT = {
-    "red_line": "位于生态保护红线内",
-    "protected_area": "位于自然保护地内",
-    "repeat_within_2_years": "两年内再次发生",
-    "region_decision": "自治区决定启动",
 }
 STAGE_TEXT = {
     "to_decision": "接到线索至立案等决定",
@@ -98,8 +92,8 @@ class Summary:
              "涉及敏感区域的线索（第十二条第一款第（五）项）", d["sensitive_area_leads"]),
         ]
         labels: dict[str, dict[str, str]] = {
-            "by_status": dict(STATUS_TEXT), "by_level": LEVEL_TEXT, "by_case_type": CASE_TYPES,
-            "override_reasons": OVERRIDE_TEXT, "median_days": STAGE_TEXT,
+            "by_status": dict(STATUS_TEXT), "by_level": LEVEL_NAMES, "by_case_type": CASE_TYPES,
+            "override_reasons": OVERRIDE_NAMES, "median_days": STAGE_TEXT,
         }
         for section in SECTIONS:
             for key, value in d[section].items():
@@ -222,9 +216,9 @@ def charts(summary: Summary, league_names: dict[str, str]) -> list[dict[str, Any
     """Each section as bars (label, value, width in px), for SVG drawn by the template."""
     d = summary.to_dict()
     labels: dict[str, dict[str, str]] = {
-        "by_status": dict(STATUS_TEXT), "by_league": league_names, "by_level": LEVEL_TEXT,
+        "by_status": dict(STATUS_TEXT), "by_league": league_names, "by_level": LEVEL_NAMES,
         "by_case_type": CASE_TYPES,
-        "override_reasons": OVERRIDE_TEXT, "median_days": STAGE_TEXT,
+        "override_reasons": OVERRIDE_NAMES, "median_days": STAGE_TEXT,
     }
     out = []
     for section, title in SECTIONS.items():

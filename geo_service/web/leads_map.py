@@ -96,7 +96,7 @@ def sensitive_geojson(
     kinds = _series_kinds(session)
     ids = tuple(sorted((kinds[name], vid) for name, vid in active_version_ids(session).items()
                        if kinds.get(name) in SENSITIVE_SHOWN))
-    key = (frame, *ids)
+    key = (str(session.get_bind().engine.url), frame, *ids)  # never another database's layers
     body = _SENSITIVE_CACHE.get(key)
     if body is None:
         feats = []
@@ -119,7 +119,7 @@ def sensitive_geojson(
 
 
 def _series_kinds(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(LayerSeries.name, LayerSeries.kind)).tuples().all())
+    return dict(session.execute(select(LayerSeries.name, LayerSeries.kind)).all())
 
 
 @router.get("/map", response_class=HTMLResponse)
