@@ -39,11 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "tests"))
+from support import PG_ADMIN_URL, throwaway_database  # noqa: E402  (the suite's own helper)
 
 from geo_service.audit_chain import verify_chain  # noqa: E402
 from geo_service.db.engine import make_sessionmaker  # noqa: E402
@@ -53,10 +55,6 @@ from geo_service.db.models import (  # noqa: E402
     LayerFeatureRow,
     LayerVersion,
     Lead,
-)
-
-PG_ADMIN_URL = os.environ.get(
-    "GEO_SCREEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 
 
@@ -304,28 +302,8 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{workdir / 'kill9.db'}"
         return
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"geo_screen_kill9_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        db = create_engine(url)
-        with db.begin() as conn:
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        db.dispose()
+    with throwaway_database(PG_ADMIN_URL, prefix="geo_screen_kill9") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def run(backend: str, rounds: int, seed: int = 9) -> list[RoundResult]:

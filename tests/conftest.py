@@ -13,8 +13,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.exc import OperationalError
-from support import PG_ADMIN_URL, make_settings, throwaway_database
+from support import CHROMIUM, CHROMIUM_ARGS, PG_ADMIN_URL, make_settings, throwaway_database
 
 from geo_service.services import Services
 
@@ -95,3 +96,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for nodeid in _skipped:
             print(f"  {nodeid}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium (tests/support.py's launch configuration), one per module."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

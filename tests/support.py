@@ -92,3 +92,24 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def demo_server(folder: Any, role: str, name: str) -> Iterator[tuple[str, str]]:
+    """A live server over a fresh SQLite database with `geo-screen demo`'s layers and leads:
+    yields (base URL, a token of `role`)."""
+    from geo_service.app import create_app
+    from geo_service.auth import create_token
+    from geo_service.cli_screen import install_demo
+    from geo_service.services import Services
+
+    services = Services.open(make_settings(f"sqlite:///{folder}/demo.db"))
+    try:
+        report = install_demo(services)
+        assert report["leads_created"] == 7
+        with services.sessions() as session:
+            token = create_token(session, role, name, actor="system:test")
+        with live_server(create_app(services=services)) as url:
+            yield url, token
+    finally:
+        services.close()

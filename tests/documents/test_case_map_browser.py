@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 from demo_cases import RED_LINE_POINT
-from playwright.sync_api import Browser, sync_playwright
-from support import CHROMIUM, CHROMIUM_ARGS, live_server, make_settings
-
-from geo_service.app import create_app
-from geo_service.auth import create_token
-from geo_service.cli_screen import install_demo
-from geo_service.services import Services
+from playwright.sync_api import Browser
+from support import demo_server
 
 pytestmark = pytest.mark.browser
 
@@ -36,24 +31,8 @@ _MAP_STATE = """() => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    path = tmp_path_factory.mktemp("demo-map") / "demo.db"
-    services = Services.open(make_settings(f"sqlite:///{path}"))
-    try:
-        install_demo(services)
-        with services.sessions() as session:
-            token = create_token(session, "viewer", "查看员", actor="system:test")
-        with live_server(create_app(services=services)) as url:
-            yield url, token
-    finally:
-        services.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    with demo_server(tmp_path_factory.mktemp("demo-map"), "viewer", "查看员") as served:
+        yield served
 
 
 def test_red_line_point_map_shows_the_edge_and_the_distance(

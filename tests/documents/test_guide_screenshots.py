@@ -11,13 +11,8 @@ from pathlib import Path
 import pytest
 from demo_cases import RED_LINE_POINT
 from docx import Document
-from playwright.sync_api import Browser, Page, sync_playwright
-from support import CHROMIUM, CHROMIUM_ARGS, live_server, make_settings
-
-from geo_service.app import create_app
-from geo_service.auth import create_token
-from geo_service.cli_screen import install_demo
-from geo_service.services import Services
+from playwright.sync_api import Browser, Page
+from support import demo_server
 
 pytestmark = pytest.mark.browser
 
@@ -27,33 +22,22 @@ GUIDE = IMG.parent / "guide.md"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    path = tmp_path_factory.mktemp("guide") / "demo.db"
-    services = Services.open(make_settings(f"sqlite:///{path}"))
-    try:
-        install_demo(services)
-        with services.sessions() as session:
-            token = create_token(session, "screener", "筛查员", actor="system:test")
-        with live_server(create_app(services=services)) as url:
-            yield url, token
-    finally:
-        services.close()
+    with demo_server(tmp_path_factory.mktemp("guide"), "screener", "筛查员") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
-def page(server: tuple[str, str]) -> Iterator[Page]:
+def page(server: tuple[str, str], browser: Browser) -> Iterator[Page]:
     base, token = server
-    with sync_playwright() as p:
-        browser: Browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                             headless=True)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860},
-                                      accept_downloads=True)
-        pg = context.new_page()
-        pg.goto(f"{base}/login")
-        pg.fill("#token", token)
-        pg.click("button[type=submit]")
-        pg.wait_for_url(f"{base}/")
-        yield pg
-        browser.close()
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860},
+                                  accept_downloads=True)
+    pg = context.new_page()
+    pg.goto(f"{base}/login")
+    pg.fill("#token", token)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(f"{base}/")
+    yield pg
+    context.close()
 
 
 def _shot(page: Page, name: str, *, full: bool = False) -> None:

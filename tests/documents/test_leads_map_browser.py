@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from shapely.geometry import Point, box, mapping
 from sqlalchemy import func, insert, select
-from support import CHROMIUM, CHROMIUM_ARGS, live_server, make_settings
+from support import live_server, make_settings
 
 from geo_service.app import create_app
 from geo_service.auth import create_token
@@ -65,14 +65,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
             yield url, token, int(drawable or 0)
     finally:
         services.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _page(browser: Browser, token: str):  # type: ignore[no-untyped-def]

@@ -8,14 +8,12 @@ go to test-artifacts/.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
-from support import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import Browser, Page
 from web_helpers import XSS, Tokens
 
 pytestmark = pytest.mark.browser
@@ -43,14 +41,6 @@ class Watch:
         assert failed == [], f"failed requests: {failed}"
         assert self.errors == [], f"console errors: {self.errors}"
         assert self.dialogs == [], f"dialogs opened (script ran): {self.dialogs}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _open(browser: Browser, base: str, token: str) -> tuple[Page, Watch]:

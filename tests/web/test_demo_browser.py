@@ -12,14 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from real_cases import python_repr_in
-from support import CHROMIUM, CHROMIUM_ARGS, live_server, make_settings
-
-from geo_service.app import create_app
-from geo_service.auth import create_token
-from geo_service.cli_screen import install_demo
-from geo_service.services import Services
+from support import demo_server
 
 pytestmark = pytest.mark.browser
 
@@ -27,25 +22,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, admin token) of a server over a fresh demo database."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    services = Services.open(make_settings(f"sqlite:///{path}"))
-    try:
-        report = install_demo(services)
-        assert report["leads_created"] == 7
-        with services.sessions() as session:
-            token = create_token(session, "admin", "demo", actor="system:demo")
-        with live_server(create_app(services=services)) as url:
-            yield url, token
-    finally:
-        services.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+    with demo_server(tmp_path_factory.mktemp("demo"), "admin", "demo") as served:
+        yield served
 
 
 def test_demo_major_case_names_its_supervisor(

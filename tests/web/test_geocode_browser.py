@@ -4,24 +4,14 @@ matched words highlighted, screen it, save it — the lead stores `location_reso
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.request import Request, urlopen
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
-from support import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import Browser, Page
 from web_helpers import Tokens
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _logged_in(browser: Browser, base: str, token: str) -> tuple[Page, list[str]]:
