@@ -24,10 +24,12 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -313,19 +315,16 @@ def http_run(url: str, workers: int, points, seconds: float, count: int, rate: f
         xy = shapely.get_coordinates(points).tolist()
         for label, r in (("max rate", 0.0), (f"{rate:.0f} req/s offered", rate)):
             cpu0 = sum(proc_cpu_s(p) for p in pids)
-            client = subprocess.run(
-                [sys.executable, __file__, "--client", f"http://127.0.0.1:{port}", "--token", token,
-                 "--seconds", str(seconds), "--count", str(count), "--rate", str(r)],
-                input=json.dumps(xy), capture_output=True, text=True, check=True,
-            )  # fmt: skip
-            stats = json.loads(client.stdout)
+            stats = load(port, token, xy, seconds, count, r)
             cpu = sum(proc_cpu_s(p) for p in pids) - cpu0
             line(
-                f"HTTP POST /screen, {workers} worker(s), {label}",
+                f"HTTP POST /screen, {workers} worker(s), {label} ({stats['client']})",
                 f"{stats['rps']:7.0f} req/s  p50 {stats['p50']:.1f} ms  p99 {stats['p99']:.1f} ms"
                 f"  server CPU {cpu / max(stats['ok'], 1) * 1e3:.2f} ms/req  ({stats['ok']} ok,"
                 f" {stats['failed']} failed)",
             )
+        if workers == 1:
+            batch_run(port, token, xy)
         workers_rss = [proc_rss_mb(p) for p in pids[1:]] or [proc_rss_mb(pids[0])]
         line(
             f"server RSS per worker ({workers} worker(s))",
@@ -334,6 +333,87 @@ def http_run(url: str, workers: int, points, seconds: float, count: int, rate: f
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("GEO_SCREEN_BENCH_TOKEN")
+local bodies, i, ok, failed = {}, 0, 0, 0
+for line in io.lines(os.getenv("GEO_SCREEN_BENCH_BODIES")) do bodies[#bodies + 1] = line end
+local pause = tonumber(os.getenv("GEO_SCREEN_BENCH_PAUSE_MS"))
+request = function()
+  i = i % #bodies + 1
+  return wrk.format(nil, "/api/v1/screen", nil, bodies[i])
+end
+if pause > 0 then delay = function() return pause end end
+done = function(summary, latency, requests)
+  io.write(string.format("GEO_SCREEN_BENCH %d %d %f %f %f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(99) / 1e3))
+end
+"""
+
+
+def load(port: int, token: str, xy: list, seconds: float, count: int, rate: float) -> dict:
+    """Load /screen from another process: wrk (C, 16 connections) when it is installed, else
+    this script's own asyncio client. A rate is offered by pausing each wrk connection
+    (16 / rate s between its requests: a fixed rate while latency stays under the pause)."""
+    body = {"received_on": "2026-09-05", "case_type": "pollution_discharge"}
+    lines = [
+        json.dumps({**body, "location": {"geometry": {"type": "Point", "coordinates": [x, y]}}})
+        for x, y in xy
+    ]
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        client = subprocess.run(
+            [sys.executable, __file__, "--client", f"http://127.0.0.1:{port}", "--token", token,
+             "--seconds", str(seconds), "--count", str(count), "--rate", str(rate)],
+            input=json.dumps(xy), capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return {**json.loads(client.stdout), "client": "httpx"}
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "bodies.jsonl").write_text("\n".join(lines) + "\n")
+        Path(tmp, "post.lua").write_text(WRK_SCRIPT)
+        env = {
+            **os.environ,
+            "GEO_SCREEN_BENCH_TOKEN": token,
+            "GEO_SCREEN_BENCH_BODIES": str(Path(tmp, "bodies.jsonl")),
+            "GEO_SCREEN_BENCH_PAUSE_MS": str(16 / rate * 1e3 if rate > 0 else 0),
+        }
+        out = subprocess.run(
+            [wrk, "-t1", "-c16", f"-d{seconds:.0f}s", "--latency", "-s", str(Path(tmp, "post.lua")),
+             f"http://127.0.0.1:{port}/"],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    row = next(r for r in out.splitlines() if r.startswith("GEO_SCREEN_BENCH "))
+    n, failed, elapsed, p50, p99 = row.split()[1:]
+    ok = int(n) - int(failed)
+    return {"ok": ok, "failed": int(failed), "rps": ok / float(elapsed), "p50": float(p50),
+            "p99": float(p99), "client": "wrk"}  # fmt: skip
+
+
+def batch_run(port: int, token: str, xy: list) -> None:
+    """One 10,000-point POST /screen/batch: server time and response size, full and compact."""
+    import httpx
+
+    items = [
+        {"received_on": "2026-09-05", "case_type": "pollution_discharge",
+         "location": {"geometry": {"type": "Point", "coordinates": [x, y]}}}
+        for x, y in (xy * (10_000 // len(xy) + 1))[:10_000]
+    ]  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}"}
+    for label, params in (("full", {}), ("compact ?fields=jurisdiction,sensitive_area_lead",
+                                         {"fields": "jurisdiction,sensitive_area_lead"})):
+        started = time.perf_counter()
+        r = httpx.post(f"http://127.0.0.1:{port}/api/v1/screen/batch", json={"items": items},
+                       params=params, headers=headers, timeout=600)  # fmt: skip
+        elapsed = time.perf_counter() - started
+        line(
+            f"HTTP POST /screen/batch, 10,000 points, {label}",
+            f"{elapsed:6.2f} s  {len(r.content) / 1e6:.1f} MB  (status {r.status_code})",
+        )
 
 
 async def client_main(base: str, token: str, seconds: float, count: int, rate: float) -> None:

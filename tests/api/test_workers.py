@@ -1,8 +1,5 @@
-"""`geo-screen serve --workers 2` over one PostGIS database: a layer activation made by another
-process reaches both workers within the layer-sync interval.
-
-(The token-revocation half of "every worker follows the database" belongs with the token work:
-it can reuse `_serve` and `_ask_every_worker` below.)
+"""`geo-screen serve --workers 2` over one PostGIS database: a layer activation and a token
+revocation made by another process reach both workers within the layer-sync interval.
 """
 
 from __future__ import annotations
@@ -19,9 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 from support import make_settings, throwaway_database
 
-from geo_service import layer_admin
+from geo_service import credentials, layer_admin
+from geo_service.db.models import ApiToken
 from geo_service.services import Services
 
 pytestmark = pytest.mark.postgis
@@ -105,6 +104,56 @@ def test_a_layer_activation_reaches_both_workers(database: str, tmp_path: Path) 
         )
         assert len(after) == 2
         assert set(after) == set(before)  # the same two workers, each following the database
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+        services.close()
+
+
+def _token_status_by_worker(
+    base: str, token: str, done: Callable[[int], bool], workers: int, timeout_s: float = 180.0
+) -> dict[int, int]:
+    """The status each worker process gives `token` on an authenticated GET, polled on fresh
+    connections (one connection = one worker: the process id comes from /health on the same
+    connection) until `workers` processes answered and each one's latest status satisfies
+    `done`."""
+    latest: dict[int, int] = {}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with httpx.Client(base_url=base, timeout=5) as c:
+                status = c.get(
+                    "/api/v1/leads", headers={"Authorization": f"Bearer {token}"}
+                ).status_code
+                process = c.get("/api/v1/health").json()["process"]
+            latest[process] = status
+        except httpx.HTTPError:
+            time.sleep(0.5)
+            continue
+        if len(latest) >= workers and all(done(s) for s in latest.values()):
+            return latest
+        time.sleep(0.05)
+    raise AssertionError(f"not every worker got there within {timeout_s} s: {latest}")
+
+
+def test_a_token_revocation_reaches_both_workers(database: str) -> None:
+    services = Services.open(make_settings(database))
+    with services.sessions() as session:
+        token = credentials.create_token(session, "viewer", "两个进程")
+    server, base = _serve(database, workers=2)
+    try:
+        # both workers accept the token, and so hold it in their credential caches
+        before = _token_status_by_worker(base, token, lambda s: s == 200, 2)
+        with services.sessions() as session:
+            row = session.scalars(
+                select(ApiToken).where(ApiToken.name == "两个进程")
+            ).one()
+            credentials.revoke_token(session, row, "test")
+        started = time.monotonic()
+        after = _token_status_by_worker(base, token, lambda s: s == 401, 2, timeout_s=30)
+        assert set(after) == set(before)  # the same two workers, each refusing it now
+        # within the sync interval (0.5 s) plus polling slack, not at some cache expiry
+        assert time.monotonic() - started < 10
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
