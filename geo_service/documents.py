@@ -19,9 +19,10 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from sqlalchemy.orm import Session
 
+from geo_service.case_area import case_area, case_drawing
 from geo_service.db.models import Lead
-from geo_service.errors import FieldError, NotFound
 from geo_service.leads import current_record
+from geo_service.services import Services
 from geo_service.web.explain import explain, other_warnings
 from maps.labels import league_display
 from screening.record import DecisionRecord
@@ -34,34 +35,35 @@ FILING_NAMES = {"file": "立案", "not_file": "不启动索赔程序", "terminat
 BODY_FONT, TITLE_FONT = "仿宋", "黑体"  # Word substitutes its own CJK font where these lack
 
 
-class NoDrawableArea(NotFound):
-    title = "没有可绘制的损害区域"
-
-
-def case_figure(session: Session, lead: Lead, display_index: Any) -> bytes:
-    """The static case map (PNG). 404 for a lead located only by an administrative name."""
-    from geo_service.web.features import DisplayIndex, case_features
+def case_figure(services: Services, session: Session, lead: Lead, display_index: Any) -> bytes:
+    """The static case map (PNG): the damage area, or the unit a lead with none was located to.
+    404 (NoDrawableArea) when neither can be drawn."""
     from maps.figure import render_case_figure
 
-    if lead.damage_geom is None:
-        raise NoDrawableArea(
-            f"案件线索 {lead.id} 只有行政区名称定位，没有可绘制的损害结果发生地，故无地图图件。",
-            [FieldError("lead_id", "该线索没有损害结果发生地的几何位置。")],
-        )
-    record = current_record(lead) or DecisionRecord()
     return render_case_figure(
-        damage=lead.damage_geom,
-        act=lead.act_geom,
-        decision=record,
-        context_features=case_features(display_index or DisplayIndex(), session,
-                                       lead.damage_geom, lead.act_geom, record),
-        title=lead.title or f"案件线索 {lead.id}",
-    )
+        **case_drawing(services, session, display_index, lead, current_record(lead)))
 
 
-def opinion_docx(lead: Lead, *, figure: bytes | None, today: date) -> bytes:
+def opinion_figure(
+    services: Services, session: Session, lead: Lead, display_index: Any
+) -> tuple[bytes | None, str | None]:
+    """The opinion's figure and the line under it: for a located area, what that area is; with
+    no figure, why there is none."""
+    area = case_area(services.overlay, lead, current_record(lead))
+    if area.missing is not None:
+        return None, area.missing
+    note = None if area.located is None else (
+        f"注：图中“{area.located.label}”是线索定位到的行政区范围，损害结果发生地在其中，"
+        "不是整个范围；该范围未量算到敏感区域或边界的距离。")
+    return case_figure(services, session, lead, display_index), note
+
+
+def opinion_docx(
+    lead: Lead, *, figure: bytes | None, today: date, figure_note: str | None = None
+) -> bytes:
     """The screening opinion as a .docx: title, number placeholder, facts table, findings
-    article by article, filing decisions, the map figure and the signature block."""
+    article by article, filing decisions, the map figure and the signature block.
+    `figure_note`: under the figure (what a located area is); without a figure, why not."""
     record = current_record(lead)
     current = lead.decisions[-1] if lead.decisions else None
     doc = Document()
@@ -116,8 +118,8 @@ def opinion_docx(lead: Lead, *, figure: bytes | None, today: date) -> bytes:
     if figure is not None:
         doc.add_picture(io.BytesIO(figure), width=Cm(15.5))
         doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    else:
-        _paragraph(doc, "本线索只有行政区名称定位，没有可绘制的损害区域，故无位置示意图。")
+    if figure_note:
+        _paragraph(doc, figure_note, size=10 if figure is not None else None)
 
     _heading(doc, "签署")
     for line in ("经办人（签字）：＿＿＿＿＿＿　　日期：＿＿＿＿",

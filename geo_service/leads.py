@@ -633,7 +633,7 @@ def build_dossier(
         detail = lead_detail(lead, services.calendar)
         audit_log = _audit_log(session, lead)
         case_map = case_map_html(services, session, lead, display_index, asset_base_url)
-        case_map_png = _case_map_png(session, lead, display_index) if case_map else None
+        case_map_png = _case_map_png(services, session, lead, display_index) if case_map else None
         readme = _readme(lead, len(detail["decisions"]), case_map is not None)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
@@ -680,37 +680,35 @@ def _readme(lead: Lead, decisions: int, has_map: bool) -> str:
         lines.append("case_map.html     案件地图（脚本与样式取自本服务的 /static）")
         lines.append("case_map.png      案件位置示意图（静态图片，可直接归档、打印）")
     else:
-        lines.append("（本线索只有行政区名称定位，没有可绘制的损害区域，故无案件地图）")
+        lines.append("（本线索既无损害结果发生地的图形，定位到的行政区在启用图层中也没有范围，"
+                     "故无案件地图）")
     return "\n".join(lines) + "\n"
 
 
-def _case_map_png(session: Session, lead: Lead, display_index: Any) -> bytes:
+def _case_map_png(services: Services, session: Session, lead: Lead, display_index: Any) -> bytes:
     from geo_service.documents import case_figure
 
-    return case_figure(session, lead, display_index)
+    return case_figure(services, session, lead, display_index)
 
 
 def case_map_html(
-    services: Services, session: Session, lead: Lead, display_index: Any, asset_base_url: str
+    services: Services, session: Session, lead: Lead, display_index: Any, asset_base_url: str,
+    *, summary_open: bool = True,
 ) -> str | None:
-    """The case map; None only when the lead has no drawable damage area (coarse location)."""
-    from geo_service.web.features import DisplayIndex, case_features
+    """The case map (the damage area, or the unit a lead with none was located to); None when
+    neither can be drawn."""
+    from geo_service.case_area import case_area, case_drawing
     from maps import BasemapConfig, render_case_map
 
-    if lead.damage_geom is None:
+    record = current_record(lead)
+    if not case_area(services.overlay, lead, record).drawable:
         return None
-    index = display_index or DisplayIndex()
-    record = current_record(lead) or DecisionRecord()
-    decision = record.dump()
     s = services.settings
     return render_case_map(
-        damage=lead.damage_geom,
-        act=lead.act_geom,
-        decision=decision,
-        context_features=case_features(index, session, lead.damage_geom, lead.act_geom, decision),
-        title=lead.title or f"案件线索 {lead.id}",
+        **case_drawing(services, session, display_index, lead, record),
         basemap=BasemapConfig.from_setting(
             s.basemap, token=s.tianditu_token, frame=s.basemap_frame
         ),
         asset_base_url=asset_base_url,
+        summary_open=summary_open,
     )

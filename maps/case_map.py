@@ -19,11 +19,11 @@ from jinja2 import Template
 from shapely.geometry.base import BaseGeometry
 
 from maps.display import View, feature, for_display, make_view
-from maps.edges import MeasuredLine, edge_lines, nearby_lines
+from maps.edges import MeasuredLine, measured_lines
 from maps.escape import esc
 from maps.frames import to_display_frame
 from maps.labels import ADMIN_KINDS, format_distance, kind_name
-from maps.model import BasemapConfig, MapFeature
+from maps.model import BasemapConfig, LocatedArea, MapFeature
 from maps.summary import summary_html
 from screening.record import DecisionRecord
 
@@ -65,10 +65,15 @@ _HIGHLIGHT: dict[str, dict[str, Any]] = {
 DAMAGE_STYLE = {"color": "#d7191c", "weight": 3, "fillColor": "#d7191c", "fillOpacity": 0.45}
 ACT_STYLE = {"color": "#6a3d9a", "weight": 3, "fillColor": "#9e6fd0", "fillOpacity": 0.6,
              "dashArray": "6 4"}
+# A lead located only to a unit: somewhere in it, so an outline and a light fill, never red.
+LOCATED_STYLE = {"color": "#b35806", "weight": 3, "fillColor": "#fdb863", "fillOpacity": 0.18,
+                 "dashArray": "10 5"}
+LOCATED_NOTE = "线索只定位到该行政区，不是损害结果发生地的范围"
 LABEL_STYLE = {"color": "#000000", "opacity": 0, "fillOpacity": 0, "weight": 0}
 NEAR_STYLE = {"color": "#c00000", "weight": 2, "dashArray": "2 6", "fill": False}
 EDGE_STYLE = {"color": "#7f0000", "weight": 2.5, "fill": False}
 BOUNDARY_STYLE = {"color": "#1f5fa8", "weight": 2, "dashArray": "8 4", "fill": False}
+LEGEND_LINE_CHARS = 14  # a longer name (a located area's) wraps under its swatch
 _MEASURE_NOTE = "椭球面（CGCS2000）距离，量至最近边界点"
 _ORDER = ("country", "province", "league", "county", "township", "urban", "river_lake",
           "key_function_zone", "nature_reserve", "prohibited_zone", "red_line")
@@ -89,6 +94,7 @@ _CSS = """
 .gs-legend h2 { font-size: 13px; margin: 0 0 4px; }
 .gs-legend ul { list-style: none; margin: 0; padding: 0; }
 .gs-legend li { margin: 2px 0; white-space: nowrap; }
+.gs-legend li.long { white-space: normal; padding-left: 28px; text-indent: -28px; }
 .gs-legend .sw { display: inline-block; width: 22px; height: 12px; margin-right: 6px;
   vertical-align: middle; box-sizing: border-box; }
 .gs-legend .note { font-size: 11px; color: #555; margin-top: 4px; white-space: normal; }
@@ -169,11 +175,12 @@ class _Layer:
 
 def render_case_map(
     *,
-    damage: BaseGeometry,
+    damage: BaseGeometry | None,
     act: BaseGeometry | None,
     decision: DecisionRecord | Mapping[str, Any],
     context_features: Sequence[MapFeature],
     title: str,
+    located: LocatedArea | None = None,
     basemap: BasemapConfig | None = None,
     asset_base_url: str = "/static",
     max_bytes: int = MAX_BYTES,
@@ -184,18 +191,22 @@ def render_case_map(
     Geometries are EPSG:4490. Context features may be at full resolution: they are clipped to the
     area around the case and simplified for display, coarser and coarser until the page fits.
     `summary_open=False` starts the decision panel folded (a map embedded beside the decision).
+    `located`: a lead with no damage geometry is drawn as the unit it was located to (simplified
+    like the context, in its own style and name), with no distance lines.
     """
+    if damage is None and located is None:
+        raise ValueError("case map needs a damage area or a located area")
     basemap = basemap or BasemapConfig()
     record = DecisionRecord.load(decision)
-    nearest = nearby_lines(damage, context_features)
-    edges = edge_lines(damage, context_features,
-                       near_boundary=record.jurisdiction.near_boundary)
+    measured = measured_lines(damage, context_features,
+                              near_boundary=record.jurisdiction.near_boundary)
     # The view holds the case and its context: the edge of what it lies in, what is near.
-    view = make_view([damage, act, *(m.line for m in (*nearest, *edges))])
+    view = make_view([damage, act, located.geometry if located else None,
+                      *(m.line for m in measured)])
     tolerance = view.base_tolerance()
     html = ""
     for _ in range(10):
-        html = _render(damage, act, decision, context_features, [*edges, *nearest], title,
+        html = _render(damage, act, located, decision, context_features, measured, title,
                        basemap, asset_base_url, view, tolerance, summary_open)
         size = len(html.encode("utf-8"))
         if size <= max_bytes:
@@ -215,8 +226,9 @@ def add_script_nonce(html: str, nonce: str) -> str:
 
 
 def _render(
-    damage: BaseGeometry,
+    damage: BaseGeometry | None,
     act: BaseGeometry | None,
+    located: LocatedArea | None,
     decision: DecisionRecord | Mapping[str, Any],
     context_features: Sequence[MapFeature],
     measured: Sequence[MeasuredLine],
@@ -274,13 +286,15 @@ def _render(
               c.x + len(m.label) * 12 * px_x, c.y + 20 * px_y))
         for m in measured for c in (m.line.interpolate(0.5, normalized=True),)
     ]
-    anchors = _LabelSlots(view, shapely.union_all([damage, *label_boxes]))
+    anchors = _LabelSlots(view, shapely.union_all(
+        [g for g in (damage, *label_boxes) if g is not None]))
     for f in sorted(context_features, key=lambda f: kind_rank(f.kind)):
         g = shown(f.geometry, tolerance, clip=True)
         if g is None:
             continue
         label = f.name or f.code or kind_name(f.kind)
-        props: dict[str, Any] = {"label": label, "popup": _popup_lines(f)}
+        props: dict[str, Any] = {"label": label,
+                                 "popup": _popup_lines(f, with_distance=damage is not None)}
         by_kind.setdefault((f.kind, f.highlight), []).append(feature(g, props))
         if f.highlight and f.kind in ADMIN_KINDS:
             # The affected unit is named where it is seen: a point inside its part of the view.
@@ -311,13 +325,19 @@ def _render(
         if feats:
             layers.append(_Layer(group, feats, style))
 
+    if located is not None:
+        g = shown(located.geometry, tolerance, clip=True)  # a county: simplified like context
+        if g is not None:
+            layers.append(_Layer(located.label, [feature(g, {
+                "label": located.label, "popup": [located.label, title, LOCATED_NOTE]})],
+                LOCATED_STYLE))
     if act is not None and not act.is_empty:
         g = shown(act, tolerance / 10, clip=False)
         if g is not None:
             layers.append(_Layer("行为发生地", [feature(g, {
                 "label": "行为发生地", "popup": ["行为发生地", "仅供参考，不决定管辖"]})],
                 ACT_STYLE, point_radius=7))
-    g = shown(damage, tolerance / 10, clip=False)
+    g = None if damage is None else shown(damage, tolerance / 10, clip=False)
     if g is not None:
         layers.append(_Layer("损害结果发生地", [feature(g, {
             "label": f"损害结果发生地：{title}", "popup": ["损害结果发生地", title]})],
@@ -386,13 +406,13 @@ def kind_rank(kind: str) -> int:
     return _ORDER.index(kind) if kind in _ORDER else len(_ORDER)
 
 
-def _popup_lines(f: MapFeature) -> list[str]:
+def _popup_lines(f: MapFeature, *, with_distance: bool = True) -> list[str]:
     lines = [f.name or f.code or kind_name(f.kind), f"类型：{kind_name(f.kind)}"]
     if f.code:
         lines.append(f"代码：{f.code}")
     if f.highlight:
         lines.append("本案涉及")
-    if f.distance_m is not None:
+    if f.distance_m is not None and with_distance:
         lines.append(f"距损害结果发生地：{format_distance(f.distance_m)}")
     return lines
 
@@ -452,7 +472,8 @@ def _legend_html(layers: Sequence[_Layer], basemap: BasemapConfig) -> str:
     for layer in reversed(layers):  # topmost first, the damage area leads
         if not layer.in_legend:
             continue
-        items.append(f"<li>{_swatch(layer.style, layer.is_point)}"
+        wide = ' class="long"' if len(layer.group) > LEGEND_LINE_CHARS else ""
+        items.append(f"<li{wide}>{_swatch(layer.style, layer.is_point)}"
                      f"{esc(layer.group)}</li>")
     notes = ["坐标系：CGCS2000（EPSG:4490）。边界已按显示比例简化，仅供示意。"]
     if basemap.kind == "none":

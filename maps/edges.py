@@ -94,6 +94,17 @@ def edge_lines(
     return out
 
 
+def measured_lines(
+    damage: BaseGeometry | None, features: Sequence[MapFeature], *, near_boundary: bool = False
+) -> list[MeasuredLine]:
+    """Every line a case map draws: the edge lines, then the nearby ones. None without a damage
+    area: from a located area (a whole county) a distance means nothing."""
+    if damage is None:
+        return []
+    return [*edge_lines(damage, features, near_boundary=near_boundary),
+            *nearby_lines(damage, features)]
+
+
 def nearby_lines(damage: BaseGeometry, features: Sequence[MapFeature]) -> list[MeasuredLine]:
     """For each nearby (untouched) feature, the line to its nearest point, labelled with the
     distance the decision measured."""

@@ -23,12 +23,12 @@ from matplotlib.ticker import MaxNLocator
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
-from maps.case_map import ACT_STYLE, DAMAGE_STYLE, kind_rank, kind_style
+from maps.case_map import ACT_STYLE, DAMAGE_STYLE, LOCATED_STYLE, kind_rank, kind_style
 from maps.display import for_display, make_view
-from maps.edges import edge_lines, nearby_lines
+from maps.edges import measured_lines
 from maps.fonts import cjk_font
 from maps.labels import kind_name
-from maps.model import MapFeature
+from maps.model import LocatedArea, MapFeature
 from screening.record import DecisionRecord
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 6.4, 150  # 1200 × 960 pixels: sharp in an A4 document
@@ -36,22 +36,27 @@ DATUM_NOTE = "坐标系：CGCS2000（EPSG:4490）；距离为椭球面距离。�
 _LINE_COLORS = {"edge": "#7f0000", "boundary": "#1f5fa8", "nearby": "#c00000"}
 _LINE_NAMES = {"edge": "到所在敏感区域边界的距离", "boundary": "到盟市边界的距离",
                "nearby": "到附近敏感区域的距离"}
+LOCATED_HATCH = "///"  # on paper the located area is hatched as well as outlined
 
 
 def render_case_figure(
     *,
-    damage: BaseGeometry,
+    damage: BaseGeometry | None,
     act: BaseGeometry | None,
     decision: DecisionRecord | Mapping[str, Any],
     context_features: Sequence[MapFeature],
     title: str,
+    located: LocatedArea | None = None,
 ) -> bytes:
-    """The case map as a PNG (bytes)."""
+    """The case map as a PNG (bytes). `located`: as for the case map, the unit a lead with no
+    damage geometry was located to, hatched under its own name, with no distance lines."""
+    if damage is None and located is None:
+        raise ValueError("case figure needs a damage area or a located area")
     record = DecisionRecord.load(decision)
-    measured = [*edge_lines(damage, context_features,
-                            near_boundary=record.jurisdiction.near_boundary),
-                *nearby_lines(damage, context_features)]
-    view = make_view([damage, act, *(m.line for m in measured)])
+    measured = measured_lines(damage, context_features,
+                              near_boundary=record.jurisdiction.near_boundary)
+    view = make_view([damage, act, located.geometry if located else None,
+                      *(m.line for m in measured)])
     minx, miny, maxx, maxy = view.bounds
     aspect = 1 / math.cos(math.radians((miny + maxy) / 2))
 
@@ -95,14 +100,20 @@ def render_case_figure(
                     zorder=9, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": color,
                                     "alpha": 0.9})
         legend.setdefault(_LINE_NAMES[m.role], Line2D([], [], color=color, linewidth=1.6))
+    if located is not None:
+        g = for_display(located.geometry, tolerance, view.context)
+        if g is not None:
+            _draw(ax, g, LOCATED_STYLE, zorder=6.5, hatch=LOCATED_HATCH)
+            legend[located.label] = _handle(LOCATED_STYLE, hatch=LOCATED_HATCH)
     if act is not None and not act.is_empty:
         _draw(ax, act, ACT_STYLE, zorder=7, marker_size=7)
         legend["行为发生地"] = _handle(ACT_STYLE, point=act.geom_type.endswith("Point"))
-    _draw(ax, damage, DAMAGE_STYLE, zorder=8, marker_size=9)
-    legend["损害结果发生地"] = (
-        Line2D([], [], color=str(DAMAGE_STYLE["color"]), linewidth=2.5)
-        if damage.geom_type.endswith("LineString")
-        else _handle(DAMAGE_STYLE, point=damage.geom_type.endswith("Point")))
+    if damage is not None:
+        _draw(ax, damage, DAMAGE_STYLE, zorder=8, marker_size=9)
+        legend["损害结果发生地"] = (
+            Line2D([], [], color=str(DAMAGE_STYLE["color"]), linewidth=2.5)
+            if damage.geom_type.endswith("LineString")
+            else _handle(DAMAGE_STYLE, point=damage.geom_type.endswith("Point")))
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
 
@@ -135,7 +146,7 @@ def _mpl(style: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _draw(ax: Any, g: BaseGeometry, style: Mapping[str, Any], *, zorder: float,
-          marker_size: float = 6) -> None:
+          marker_size: float = 6, hatch: str | None = None) -> None:
     kw = _mpl(style)
     for part in shapely.get_parts(g):
         t = part.geom_type
@@ -146,7 +157,7 @@ def _draw(ax: Any, g: BaseGeometry, style: Mapping[str, Any], *, zorder: float,
                                        alpha=kw["fill_alpha"], zorder=zorder))
             ax.add_patch(PathPatch(_path(part), facecolor="none", edgecolor=kw["edgecolor"],
                                    linewidth=kw["linewidth"], linestyle=kw["linestyle"],
-                                   zorder=zorder + 0.01))
+                                   hatch=hatch, zorder=zorder + 0.01))
         elif t in ("LineString", "LinearRing"):
             xs, ys = part.xy
             ax.plot(xs, ys, color=kw["edgecolor"], linewidth=max(kw["linewidth"], 1.5),
@@ -156,7 +167,7 @@ def _draw(ax: Any, g: BaseGeometry, style: Mapping[str, Any], *, zorder: float,
                     markerfacecolor=style.get("fillColor", kw["edgecolor"]),
                     markeredgecolor=kw["edgecolor"], zorder=zorder)
         elif t == "GeometryCollection" or t.startswith("Multi"):
-            _draw(ax, part, style, zorder=zorder, marker_size=marker_size)
+            _draw(ax, part, style, zorder=zorder, marker_size=marker_size, hatch=hatch)
 
 
 def _path(polygon: shapely.Polygon) -> Path:
@@ -170,7 +181,7 @@ def _path(polygon: shapely.Polygon) -> Path:
     return Path(verts, codes)
 
 
-def _handle(style: Mapping[str, Any], point: bool = False) -> Any:
+def _handle(style: Mapping[str, Any], point: bool = False, hatch: str | None = None) -> Any:
     kw = _mpl(style)
     if point:
         return Line2D([], [], marker="o", linestyle="none", markersize=7,
@@ -179,7 +190,7 @@ def _handle(style: Mapping[str, Any], point: bool = False) -> Any:
     face = kw["facecolor"]
     return Rectangle((0, 0), 1, 1, facecolor=face if face != "none" else "none",
                      alpha=None, edgecolor=kw["edgecolor"], linewidth=kw["linewidth"],
-                     linestyle=kw["linestyle"])
+                     linestyle=kw["linestyle"], hatch=hatch)
 
 
 _NICE = (1, 2, 5)

@@ -29,6 +29,29 @@ class MapFeature:
 
 
 @dataclass(frozen=True, slots=True)
+class LocatedArea:
+    """Where a lead with no damage geometry was located: the unit an address in its text (or its
+    administrative name) resolved to, geometry in EPSG:4490 (full resolution is fine).
+
+    The lead lies somewhere in it — it is not the damage area: a map draws it in its own style,
+    under its own name, and measures no distances from it (from a whole county they mean
+    nothing). `unresolved`: the finer place names the text held that no loaded layer refines.
+    """
+
+    geometry: BaseGeometry
+    name: str
+    unresolved: tuple[str, ...] = ()
+    from_text: bool = True  # False: located by an administrative name given as such
+
+    @property
+    def label(self) -> str:
+        """线索文字定位范围（准格尔旗，未细化：薛家湾镇）"""
+        what = "线索文字定位范围" if self.from_text else "行政区名称定位范围"
+        rest = f"，未细化：{'、'.join(self.unresolved)}" if self.unresolved else ""
+        return f"{what}（{self.name}{rest}）"
+
+
+@dataclass(frozen=True, slots=True)
 class BasemapConfig:
     """The base map: none (the default: the boundaries give orientation), 天地图, or intranet XYZ.
 

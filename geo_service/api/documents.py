@@ -41,13 +41,14 @@ def _load(session: Any, lead_id: int) -> Lead:
     summary="案件位置示意图（PNG）：比例尺、指北针、图例，CGCS2000",
     response_class=Response,
     responses={200: {"content": {"image/png": {}}},
-               404: {"description": "线索不存在，或只有行政区名称定位、没有可绘制的损害区域"}},
+               404: {"description": "线索不存在，或既无损害结果发生地的图形、"
+                                    "定位到的行政区在启用图层中也没有范围"}},
 )
 def map_png(
     lead_id: DbIdPath, services: ServicesDep, principal: Reader, index: DisplayIndexDep
 ) -> Response:
     with services.sessions() as session:
-        png = documents.case_figure(session, _load(session, lead_id), index)
+        png = documents.case_figure(services, session, _load(session, lead_id), index)
     return Response(png, media_type="image/png", headers={
         "Content-Disposition": f'inline; filename="lead-{lead_id}-map.png"'})
 
@@ -63,8 +64,8 @@ def opinion_docx(
 ) -> Response:
     with services.sessions() as session:
         lead = _load(session, lead_id)
-        figure = (documents.case_figure(session, lead, index)
-                  if lead.damage_geom is not None else None)
-        body = documents.opinion_docx(lead, figure=figure, today=today_in_china())
+        figure, note = documents.opinion_figure(services, session, lead, index)
+        body = documents.opinion_docx(lead, figure=figure, today=today_in_china(),
+                                      figure_note=note)
     return Response(body, media_type=DOCX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="lead-{lead_id}-opinion.docx"'})

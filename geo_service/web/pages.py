@@ -30,6 +30,7 @@ from geo_service.auth import (
     OptionalPrincipal,
     Principal,
 )
+from geo_service.case_area import case_area
 from geo_service.db.models import DecisionRow, LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput, NotFound
@@ -42,12 +43,12 @@ from geo_service.events import (
 )
 from geo_service.layer_store import active_version_ids
 from geo_service.leads import STATUSES as LEAD_STATUSES
-from geo_service.leads import current_record, filtered_leads
+from geo_service.leads import case_map_html, current_record, filtered_leads
 from geo_service.schemas import DB_ID_MAX, FILING_GROUND_TEXT, text_problem
 from geo_service.web import session as web_session
 from geo_service.web.explain import explain, other_warnings
-from geo_service.web.features import DisplayIndex, case_features
-from maps import BasemapConfig, render_case_map
+from geo_service.web.features import DisplayIndex
+from maps import BasemapConfig
 from maps.case_map import add_script_nonce
 from maps.display import for_display
 from maps.frames import to_display_frame
@@ -306,10 +307,13 @@ def _decision_brief(row: DecisionRow) -> dict[str, Any]:
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)
-def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -> HTMLResponse:
+def lead_page(
+    request: Request, lead_id: int, user: User, session: SessionDep, services: ServicesDep
+) -> HTMLResponse:
     lead = _load_lead(session, lead_id)
     current = lead.decisions[-1] if lead.decisions else None
     decision = current_record(lead)
+    area = case_area(services.overlay, lead, decision)
     sections = explain(decision)
     today = date.today()
     deadlines = [
@@ -326,7 +330,7 @@ def lead_page(request: Request, lead_id: int, user: User, session: SessionDep) -
         "ground_names": FILING_GROUND_NAMES,
         "status": STATUS_NAMES.get(lead.status, lead.status),
         "league": league_display(lead.league_code),
-        "has_geometry": lead.damage_geom is not None,
+        "has_geometry": area.drawable, "map_missing": area.missing,
         "lead_json": {"id": lead.id},
         "located_text": located_text(lead, decision),
         **_course_context(request, lead, today),
@@ -385,18 +389,13 @@ def lead_map(
     request: Request, lead_id: int, user: User, session: SessionDep, services: ServicesDep,
     index: IndexDep, embed: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    """The case map alone; `embed=1` (the case page's frame) folds the decision panel."""
+    """The case map alone; `embed=1` (the case page's frame) folds the decision panel. A lead
+    with no damage geometry shows the unit it was located to."""
     lead = _load_lead(session, lead_id)
-    if lead.damage_geom is None:
-        raise PageNotFound(f"案件线索 {lead_id} 没有可绘制的损害结果发生地（仅有行政区名称）")
-    decision = current_record(lead) or DecisionRecord()
-    features = case_features(index, session, lead.damage_geom, lead.act_geom, decision)
+    html = case_map_html(services, session, lead, index, "/static", summary_open=not embed)
+    if html is None:
+        raise PageNotFound(case_area(services.overlay, lead, current_record(lead)).missing or "")
     basemap = basemap_of(services)
-    html = render_case_map(
-        damage=lead.damage_geom, act=lead.act_geom, decision=decision,
-        context_features=features, title=lead.title or f"案件线索 {lead.id}", basemap=basemap,
-        asset_base_url="/static", summary_open=not embed,
-    )
     nonce = secrets.token_urlsafe(18)
     return HTMLResponse(add_script_nonce(html, nonce), headers={
         "Content-Security-Policy": csp(basemap, script_nonce=nonce),
@@ -405,17 +404,20 @@ def lead_map(
 
 
 @router.get("/leads/{lead_id}/opinion", response_class=HTMLResponse)
-def lead_opinion(request: Request, lead_id: int, user: User, session: SessionDep) -> HTMLResponse:
+def lead_opinion(
+    request: Request, lead_id: int, user: User, session: SessionDep, services: ServicesDep
+) -> HTMLResponse:
     lead = _load_lead(session, lead_id)
     current = lead.decisions[-1] if lead.decisions else None
     decision = current_record(lead)
+    area = case_area(services.overlay, lead, decision)
     sections = explain(decision)
     return render(request, "opinion.html", {
         "lead": lead, "current": current, "decision": decision, "sections": sections,
         "other_warnings": other_warnings(decision, sections), "today": date.today(),
         "league": league_display(lead.league_code),
         "filings": lead.filings, "filing_names": FILING_NAMES,
-        "has_geometry": lead.damage_geom is not None,
+        "has_geometry": area.drawable, "map_missing": area.missing,
     }, user=user)
 
 

@@ -15,11 +15,12 @@ from geo_service.db.models import Lead
 from geo_service.documents import DOC_NUMBER, DOC_TITLE
 from geo_service.leads import current_record
 from geo_service.web.explain import explain
+from maps.case_map import LOCATED_STYLE
 from maps.figure import DPI, HEIGHT_IN, WIDTH_IN
 from maps.labels import REGION_DISPLAY
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-COARSE_LEAD = 4  # 只知道旗县: located by an administrative name only, nothing to draw
+COARSE_LEAD = 4  # 只知道旗县: located by an administrative name only, drawn as that county
 
 
 def _image(png: bytes) -> np.ndarray:
@@ -46,12 +47,17 @@ def test_map_png_is_a_real_figure(demo: Demo) -> None:
     _assert_a_real_figure(r.content)
 
 
-def test_map_png_of_a_lead_without_geometry_is_a_clear_404(demo: Demo) -> None:
+def test_map_png_of_a_lead_located_by_name_draws_the_county(demo: Demo) -> None:
+    """No damage geometry: the figure is the county the name resolved to (the located area;
+    tests/web/test_located_area.py has the lead with nothing to draw)."""
     r = demo.get(f"/api/v1/leads/{COARSE_LEAD}/map.png")
-    assert r.status_code == 404
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["errors"][0]["field"] == "lead_id"
-    assert demo.get("/api/v1/leads/999999/map.png").status_code == 404
+    assert r.status_code == 200, r.text
+    pixels = _image(r.content).reshape(-1, 3).astype(int)
+    colour = np.array([int(str(LOCATED_STYLE["color"])[i:i + 2], 16) for i in (1, 3, 5)])
+    assert (np.abs(pixels - colour).max(axis=1) <= 24).sum() > 5000
+    missing = demo.get("/api/v1/leads/999999/map.png")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
 
 
 def test_opinion_docx_holds_every_finding_with_its_article_and_the_figure(demo: Demo) -> None:
@@ -86,12 +92,13 @@ def test_opinion_docx_holds_every_finding_with_its_article_and_the_figure(demo: 
         _assert_a_real_figure(blob)
 
 
-def test_opinion_docx_of_a_lead_without_geometry_says_why_there_is_no_figure(demo: Demo) -> None:
+def test_opinion_docx_of_a_lead_located_by_name_says_what_its_figure_shows(demo: Demo) -> None:
     r = demo.get(f"/api/v1/leads/{COARSE_LEAD}/opinion.docx")
     assert r.status_code == 200
     doc = Document(io.BytesIO(r.content))
-    assert len(doc.inline_shapes) == 0
-    assert any("没有可绘制的损害区域" in p.text for p in doc.paragraphs)
+    assert len(doc.inline_shapes) == 1
+    assert any("图中“行政区名称定位范围（阿拉善左旗）”是线索定位到的行政区范围" in p.text
+               for p in doc.paragraphs)
 
 
 def test_dossier_carries_the_png_beside_the_html_map(demo: Demo) -> None:

@@ -1,4 +1,5 @@
-"""The case map: size budget with real boundaries, served assets only, escaping, frames."""
+"""The case map: size budget with real boundaries, served assets only, escaping, frames, and
+the located area of a lead with no damage geometry."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box, shape
 
-from maps import BasemapConfig, MapFeature, esc, render_case_map
-from maps.case_map import embedded_geojson
+from maps import BasemapConfig, LocatedArea, MapFeature, esc, render_case_map
+from maps.case_map import DAMAGE_STYLE, LOCATED_STYLE, embedded_geojson
 from maps.display import for_display, make_view
 from maps.frames import to_display_frame
 
@@ -247,3 +248,87 @@ def test_display_geometry_is_simplified_and_rounded(province) -> None:
 def test_to_display_frame_is_identity_for_cgcs2000() -> None:
     p = Point(117.4, 49.56)
     assert to_display_frame(p, "CGCS2000") is p
+
+
+# --- A lead located only to a unit (issue 12) --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def zhunge():
+    return raw("150622")  # 准格尔旗 at full resolution
+
+
+def _zhunge_context(zhunge, ordos) -> list[MapFeature]:
+    red = MapFeature("red_line", "红线甲", "RL-1", Point(111.5, 39.9).buffer(0.03),
+                     distance_m=830.0)
+    return [MapFeature("league", "鄂尔多斯市", "150600", ordos, highlight=True),
+            MapFeature("county", "准格尔旗", "150622", zhunge, highlight=True), red]
+
+
+def test_located_area_is_labelled_apart_from_the_damage_area() -> None:
+    assert LocatedArea(Point(0, 0), "准格尔旗", ("薛家湾镇",)).label == (
+        "线索文字定位范围（准格尔旗，未细化：薛家湾镇）")
+    assert LocatedArea(Point(0, 0), "准格尔旗").label == "线索文字定位范围（准格尔旗）"
+    assert LocatedArea(Point(0, 0), "阿拉善左旗", from_text=False).label == (
+        "行政区名称定位范围（阿拉善左旗）")
+
+
+def test_located_area_has_its_own_style_and_no_distance_lines(zhunge) -> None:
+    ordos = raw("150600")
+    located = LocatedArea(zhunge, "准格尔旗", ("薛家湾镇",))
+    context = _zhunge_context(zhunge, ordos)
+    html = render_case_map(damage=None, act=None, located=located, decision=decision(),
+                           context_features=context, title="煤矸石倾倒")
+    feats = [f for p in embedded_geojson(html) for f in p["features"]]
+    (area,) = [f for f in feats if f["properties"]["label"] == located.label]
+    assert shape(area["geometry"]).symmetric_difference(zhunge).area < 0.02 * zhunge.area
+    legend = html[html.index('id="gs-legend"'):].split("</ul>")[0]
+    assert located.label in legend and "损害结果发生地" not in legend
+    styles = re.findall(r'"color": "(#[0-9a-f]{6})"', html)
+    assert LOCATED_STYLE["color"] in styles and DAMAGE_STYLE["color"] not in styles
+    assert not [f for f in feats if f["geometry"]["type"] == "LineString"]
+    assert "最近敏感区域距离" not in html and "距损害结果发生地" not in html
+    # The same red line 830 m from a damage area in the county gets its line.
+    near = render_case_map(damage=Point(111.45, 39.9), act=None, decision=decision(),
+                           context_features=context, title="t")
+    assert "最近敏感区域距离" in near
+
+
+def test_located_county_is_simplified_to_fit_the_page_budget(zhunge) -> None:
+    located = LocatedArea(zhunge, "准格尔旗")
+    assert len(json.dumps(shapely.geometry.mapping(zhunge))) > 20_000
+    tight = render_case_map(damage=None, act=None, located=located, decision={}, title="t",
+                            context_features=[], max_bytes=20_000)
+    assert len(tight.encode()) <= 20_000
+    (area,) = [f for p in embedded_geojson(tight) for f in p["features"]
+               if f["properties"]["label"] == located.label]
+    assert shapely.get_num_coordinates(shape(area["geometry"])) < (
+        shapely.get_num_coordinates(zhunge) / 5)
+
+
+def test_a_case_map_needs_a_damage_or_a_located_area() -> None:
+    with pytest.raises(ValueError, match="damage area or a located area"):
+        render_case_map(damage=None, act=None, decision={}, context_features=[], title="t")
+
+
+def test_case_figure_hatches_the_located_area(zhunge) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from maps.figure import render_case_figure
+
+    located = LocatedArea(zhunge, "准格尔旗", ("薛家湾镇",))
+    png = render_case_figure(damage=None, act=None, located=located, decision={},
+                             # boundaries only: nothing red beside what is being checked
+                             context_features=_zhunge_context(zhunge, raw("150600"))[:2],
+                             title="煤矸石倾倒")
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int).reshape(-1, 3)
+
+    def near(colour: str) -> int:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(pixels - rgb).max(axis=1) <= 24).sum())
+
+    assert near(str(LOCATED_STYLE["color"])) > 5000  # outline and hatching
+    assert near(str(DAMAGE_STYLE["color"])) < 50  # nothing is drawn as the damage area

@@ -87,8 +87,8 @@ def test_no_page_map_or_document_shows_python_repr(real: tuple[TestClient, RealC
             check(f"{name} /leads/{lead_id}{suffix} (html)", page)
         if name not in DOCUMENT_CASES:
             continue  # maps and dossiers are slow to draw: one of each kind of case
-        has_map = client.get(f"/api/v1/leads/{lead_id}").json()["geometry"] is not None
-        map_page = _page(client, f"/leads/{lead_id}/map", 200 if has_map else 404)
+        # A lead located only by a name is drawn as the unit it names (issue 12).
+        map_page = _page(client, f"/leads/{lead_id}/map")
         check(f"{name} /leads/{lead_id}/map", map_page)
         r = client.get(f"/api/v1/leads/{lead_id}/dossier")
         assert r.status_code == 200
@@ -191,17 +191,20 @@ def test_override_by_each_reason_reads_in_the_regulations_terms(
     assert "是" in row  # the list's 应当启动 column
 
 
-def test_coarse_location_names_the_county_and_has_no_map(
+def test_coarse_location_names_the_county_and_maps_it_as_the_located_area(
     real: tuple[TestClient, RealCases],
 ) -> None:
     client, cases = real
     lead_id = cases.ids["coarse"]
-    text = _text(client, f"/leads/{lead_id}")
+    page = _page(client, f"/leads/{lead_id}")
+    text = visible_text(page)
     assert "赔偿权利人：阿拉善盟行政公署（盟市级）" in text
     assert "线索只定位到阿拉善左旗" in text
-    assert "该线索仅有行政区名称，没有可绘制的位置。" in text
-    missing = visible_text(_page(client, f"/leads/{lead_id}/map", 404))
-    assert "没有可绘制的损害结果发生地（仅有行政区名称）" in missing
+    assert f'<iframe id="case-map" src="/leads/{lead_id}/map?embed=1"' in page
+    shown = _page(client, f"/leads/{lead_id}/map")
+    legend = visible_text(shown[shown.index('id="gs-legend"'):].split("</ul>")[0])
+    assert "行政区名称定位范围（阿拉善左旗）" in legend
+    assert "损害结果发生地" not in legend
     assert "阿拉善盟" in _list_row(client, lead_id)
 
 
