@@ -99,3 +99,17 @@ def case_drawing(
                                           lead.act_geom, decision),
         "title": lead.title or f"案件线索 {lead.id}",
     }
+
+
+def analysis_subject(lead: Lead, record: DecisionRecord | None) -> str:
+    """What the opinion says was overlaid (经对…进行空间叠加分析): the damage location when the
+    lead has one; else the place its text or administrative name was located to, by name, so
+    a county-wide reading is never presented as the damage location itself."""
+    if lead.damage_geom is not None:
+        return "损害结果发生地"
+    resolution = record.location_resolution if record is not None else None
+    unit = resolution.unit if resolution is not None else None
+    if unit is None or not (unit.name or unit.code):
+        return "线索所述位置"
+    source = "线索文字所述位置" if resolution.method != "admin_name" else "线索所列行政区"
+    return f"{source}（定位至{unit.name or unit.code}，未确定具体地点）"

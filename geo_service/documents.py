@@ -19,7 +19,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from sqlalchemy.orm import Session
 
-from geo_service.case_area import case_area, case_drawing
+from geo_service.case_area import analysis_subject, case_area, case_drawing
 from geo_service.db.models import Lead
 from geo_service.leads import current_record
 from geo_service.services import Services
@@ -95,7 +95,8 @@ def opinion_docx(
             run.bold = True
 
     _heading(doc, "筛查意见")
-    _paragraph(doc, f"依据{REGULATION}，经对损害结果发生地进行空间叠加分析，意见如下：")
+    subject = analysis_subject(lead, record)
+    _paragraph(doc, f"依据{REGULATION}，经对{subject}进行空间叠加分析，意见如下：")
     if record is None:
         _paragraph(doc, "尚无筛查结论。")
     else:

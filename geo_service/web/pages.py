@@ -30,7 +30,7 @@ from geo_service.auth import (
     OptionalPrincipal,
     Principal,
 )
-from geo_service.case_area import case_area
+from geo_service.case_area import analysis_subject, case_area
 from geo_service.db.models import DecisionRow, LayerSeries, Lead
 from geo_service.deps import ServicesDep, SessionDep
 from geo_service.errors import FieldError, InvalidInput, NotFound
@@ -418,6 +418,7 @@ def lead_opinion(
         "league": league_display(lead.league_code),
         "filings": lead.filings, "filing_names": FILING_NAMES,
         "has_geometry": area.drawable, "map_missing": area.missing,
+        "analysis_subject": analysis_subject(lead, decision),
     }, user=user)
 
 

@@ -68,6 +68,7 @@ def test_opinion_docx_holds_every_finding_with_its_article_and_the_figure(demo: 
         doc = Document(io.BytesIO(r.content))
         text = "\n".join(p.text for p in doc.paragraphs)
         assert DOC_TITLE in text and DOC_NUMBER in text
+        assert "经对损害结果发生地进行空间叠加分析" in text  # a lead drawn as a damage area
         with demo.services.sessions() as session:
             lead = session.get(Lead, lead_id)
             assert lead is not None

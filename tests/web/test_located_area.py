@@ -134,6 +134,9 @@ def test_case_page_and_printed_opinion_show_the_map(site: Site) -> None:
     assert "<mark>鄂尔多斯市准格尔旗薛家湾镇</mark>某煤矿排土场北侧" in page
     opinion = site.get(f"/leads/{lead}/opinion").text
     assert f'src="/api/v1/leads/{lead}/map.png"' in opinion
+    # what was overlaid is named as what it is: a county-wide reading, not the damage location
+    assert "经对线索文字所述位置（定位至准格尔旗，未确定具体地点）进行空间叠加分析" in opinion
+    assert "经对损害结果发生地进行空间叠加分析" not in opinion
 
 
 def _pixels_near(png: bytes, colour: str, within: int = 24) -> int:
@@ -159,6 +162,7 @@ def test_map_png_word_opinion_and_dossier_carry_the_located_area(site: Site) -> 
     assert _pixels_near(blob, str(LOCATED_STYLE["color"])) > 5000
     text = "\n".join(p.text for p in doc.paragraphs)
     assert f"图中“{COUNTY_LABEL}”是线索定位到的行政区范围" in text
+    assert "经对线索文字所述位置（定位至准格尔旗，未确定具体地点）进行空间叠加分析" in text
 
     with zipfile.ZipFile(io.BytesIO(site.get(f"/api/v1/leads/{lead}/dossier").content)) as z:
         assert {"case_map.html", "case_map.png"} <= set(z.namelist())
