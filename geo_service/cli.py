@@ -68,7 +68,8 @@ def serve(
     settings = _serving_settings(host)
     host, port = host or settings.host, port or settings.port
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                    access_log=settings.access_log)
         return
     # Several processes: uvicorn imports the app factory in each worker (settings from the
     # environment, as here), so every worker opens its own pool and index.
@@ -79,6 +80,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=settings.access_log,
     )
 
 

@@ -4,12 +4,16 @@ expiry, revocation by id or name (ending the holder's browser sessions), all aud
 
 from __future__ import annotations
 
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, select
 from support import throwaway_database
@@ -113,3 +117,32 @@ def test_serve_refuses_a_public_listener_without_a_key(tmp_path: Path) -> None:
                GEO_SCREEN_SECRET_KEY="change-me-" + "in-production")
     assert weak.returncode == 2 and "拒绝启动" in weak.stderr and "32" in weak.stderr
     assert "Traceback" not in weak.stderr
+
+
+@pytest.mark.parametrize("access_log", ["true", "false"])
+def test_serve_writes_the_access_log_unless_turned_off(tmp_path: Path, access_log: str) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={"GEO_SCREEN_DATABASE_URL": url, "GEO_SCREEN_LOAD_BUILTIN_LAYERS": "false",
+             "GEO_SCREEN_ACCESS_LOG": access_log, "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
+                time.sleep(0.3)
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=60)
+    assert "Application startup complete" in output  # the server's own log is there either way
+    logged = '"GET /api/v1/health HTTP/1.1" 200' in output
+    assert logged is (access_log == "true")
