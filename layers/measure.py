@@ -214,6 +214,43 @@ def _spliced(items, owner, replaced, sub, of):
     return merged, np.concatenate([owner[~replaced], owner[replaced][of]])[order]
 
 
+def geodesic_distances_m(
+    a: BaseGeometry, bs: NDArray[np.object_], d_deg: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """geodesic_distance_m(a, b) for each b of bs, none intersecting `a`, as array operations
+    over them (d_deg: shapely.distance(bs, a) when known). The bs are clipped to one box around
+    `a` that holds the nearest part of each."""
+    if d_deg is None:
+        d_deg = shapely.distance(bs, a)
+    ax0, ay0, ax1, ay1 = a.bounds
+    lat0 = np.minimum(max(abs(ay0), abs(ay1)) + d_deg, 89.0)
+    margin_x = float((d_deg / np.cos(np.radians(lat0)) * 1.01).max()) + 1e-9
+    margin_y = float(d_deg.max()) * 1.01 + 1e-9
+    near = shapely.clip_by_rect(bs, ax0 - margin_x, ay0 - margin_y, ax1 + margin_x, ay1 + margin_y)
+    lost = shapely.is_empty(near)  # clipping a degenerate geometry can lose it
+    near[lost] = np.asarray(bs, dtype=object)[lost]
+    n = len(near)
+    best = np.full(n, np.inf)
+    c = np.full(n, float(frame_scale((ay0 + ay1) / 2.0)))
+    # at the middle of `a`, then again at the middle of the pair found (as geodesic_distance_m)
+    for _ in range(2):
+        lines = shapely.shortest_line(
+            _scaled_each(np.full(n, a, dtype=object), c), _scaled_each(near, c)
+        )
+        ends = shapely.get_coordinates(lines).reshape(n, 2, 2)
+        pa, pb = ends[:, 0], ends[:, 1]
+        best = np.minimum(best, GEOD.inv(pa[:, 0] / c, pa[:, 1], pb[:, 0] / c, pb[:, 1])[2])
+        c = frame_scale((pa[:, 1] + pb[:, 1]) / 2.0)
+    return best
+
+
+def _scaled_each(geoms: NDArray[np.object_], c: NDArray[np.float64]) -> NDArray[np.object_]:
+    """geoms[i] with its x scaled by c[i] (new geometries)."""
+    xy, at = shapely.get_coordinates(geoms, return_index=True)
+    xy[:, 0] *= c[at]
+    return shapely.set_coordinates(geoms.copy(), xy)
+
+
 # --- point-to-linework distances, vectorised --------------------------------------------------
 #
 # Linework (polygon rings, lines, points as zero-length segments) is cut into chunks of CHUNK

@@ -25,7 +25,7 @@ Semantics, in one place:
   drawn (straight in longitude/latitude, as GEOS and PostGIS `geometry` intersect them). From
   points: exact to well under 0.1 m within the search radius (layers.measure.Chunks). From
   lines and polygons: the same to big features (outlines); to small ones GEOS's nearest pair in
-  the ellipsoid-corrected local frame (layers.measure.geodesic_distance_m), which can pick the
+  the ellipsoid-corrected local frame (layers.measure.geodesic_distances_m), which can pick the
   wrong one of two nearly equidistant parts (then off by up to ~0.1 % of the distance).
 """
 
@@ -54,7 +54,7 @@ from layers.measure import (
     densify,
     frame_scale_of,
     geodesic_area,
-    geodesic_distance_m,
+    geodesic_distances_m,
     geodesic_length,
     metres_lower_bound,
     nearest_m,
@@ -477,6 +477,12 @@ def _footprint(geometry: BaseGeometry) -> _Footprint:
         raise GeometryError("位置几何为空，请提供点、线或面。", "geometry")
     if geometry.geom_type == "Point":
         return _Footprint(geometry, geometry, "point", 1.0, np.array([geometry], dtype=object))
+    if geometry.geom_type == "Polygon" and geometry.is_valid:  # most leads: no union needed
+        measured = densify(shapely.MultiPolygon([geometry]))
+        area = geodesic_area(measured)
+        if area <= 0:
+            raise GeometryError("面的面积为零（顶点重合或共线），请检查坐标。", "geometry")
+        return _Footprint(geometry, measured, "polygon", area, np.empty(0, dtype=object))
     parts = single_parts(geometry)
     polygons = [p for p in parts if p.geom_type == "Polygon"]
     lines = [p for p in parts if p.geom_type in ("LineString", "LinearRing")]
@@ -1011,36 +1017,36 @@ def _point_distances(
 
 def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> OverlayResult:
     fp = _footprint(geometry)
-    candidates = snapshot.tree.query(fp.geometry)
-    with _PREPARED_LOCK:
-        mask = shapely.intersects(snapshot.geoms[candidates], fp.geometry)
-    found = np.sort(candidates[mask])
+    shares = _touched(snapshot, fp)
+    found = np.array(sorted(shares), dtype=np.intp)
     hits: dict[str, list[Hit]] = {kind: [] for kind in snapshot.by_kind}
     for f in found.tolist():
-        h = snapshot.hit(f, _share(snapshot.geoms[f], fp))
+        h = snapshot.hit(f, shares[f])
         hits[h.kind].append(h)
     nearby: list[Near] = []
     units: dict[str, Near] = {}
-    r_near = radii.nearby if snapshot.sensitive.any() else 0.0
-    r_gap = radii.gap if snapshot.admin.any() else 0.0
+    r_near = radii.nearby if snapshot.has_sensitive else 0.0
+    r_gap = radii.gap if snapshot.has_admin else 0.0
     reach = max(r_near, r_gap)
     if reach > 0:
         x0, y0, x1, y1 = fp.geometry.bounds
         dlon, dlat = degree_margin(reach, max(abs(y0), abs(y1)))
-        g = snapshot.tree.query(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
-        g = np.sort(g[~np.isin(g, found)])
+        around = snapshot.tree.query(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
         hit_kinds = {k for k, v in hits.items() if v}
-        radius = np.array(
-            [
-                r_near
-                if snapshot.sensitive[f]
-                else r_gap
-                if snapshot.admin[f] and snapshot.kinds[snapshot.kind[f]] not in hit_kinds
-                else 0.0
-                for f in g.tolist()
-            ]
-        )
-        g, radius = g[radius > 0], radius[radius > 0]
+        g_list, r_list = [], []
+        for f in sorted(around.tolist()):
+            if f in shares:
+                continue
+            if snapshot.sensitive_list[f]:
+                r = r_near
+            elif snapshot.admin_list[f] and snapshot.kind_names[f] not in hit_kinds:
+                r = r_gap
+            else:
+                continue
+            if r > 0:
+                g_list.append(f)
+                r_list.append(r)
+        g, radius = np.array(g_list, dtype=np.intp), np.array(r_list, dtype=float)
         d = _footprint_distances(snapshot, fp, g, radius)
         for f, dist, r in zip(g.tolist(), d.tolist(), radius.tolist(), strict=True):
             if dist > r:
@@ -1065,13 +1071,39 @@ def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> Over
     )
 
 
+def _touched(snapshot: _Snapshot, fp: _Footprint) -> dict[int, float]:
+    """feature -> share of the features the footprint touches.
+
+    A feature measured through the edge index (big, or a unit) with no edge chunk near the
+    footprint has no edge within its box: the footprint is then wholly inside it (share 1.0)
+    or wholly outside, as one vertex of it says, without GEOS's polygon predicates on a big
+    feature (a many-part one, such as Russia, tests each of its parts)."""
+    candidates = snapshot.tree.query(fp.geometry).tolist()
+    big = [f for f in candidates if snapshot.by_edges_list[f]]
+    near = snapshot.edges.chunks_near(shapely.box(*fp.geometry.bounds), big) if big else {}
+    away = [f for f in big if f not in near]
+    tested = [f for f in candidates if not snapshot.by_edges_list[f] or f in near]
+    shares: dict[int, float] = {}
+    with _PREPARED_LOCK:
+        if away:
+            x, y = shapely.get_coordinates(fp.geometry)[0]
+            inside = shapely.intersects_xy(snapshot.geoms[away], x, y).tolist()
+            shares.update((f, 1.0) for f, hit in zip(away, inside, strict=True) if hit)
+        if tested:
+            hit = shapely.intersects(snapshot.geoms[tested], fp.geometry).tolist()
+            tested = [f for f, h in zip(tested, hit, strict=True) if h]
+    for f in tested:
+        shares[f] = _share(snapshot.geoms[f], fp)
+    return shares
+
+
 def _footprint_distances(
     snapshot: _Snapshot, fp: _Footprint, g: NDArray[np.intp], radius: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Geodesic m from the footprint to each feature g (none touched), inf beyond radius.
 
     Several points: the least over them, on the point array path (exact). Lines and polygons:
-    small features with geodesic_distance_m; big ones exactly on the array path — two disjoint
+    small features with geodesic_distances_m; big ones exactly on the array path — two disjoint
     sets of straight edges are nearest at a vertex of one of them, so the least of the
     footprint's vertices to the feature's edges and the feature's vertices near the footprint
     to the footprint's edges."""
@@ -1081,24 +1113,28 @@ def _footprint_distances(
     out = np.full(len(g), np.inf)
     # a GEOS distance drops the small features surely too far (big ones: the edge index does)
     lower = np.zeros(len(g))
-    small = np.flatnonzero(~snapshot.measured_by_edges(g))
-    lower[small] = metres_lower_bound(shapely.distance(snapshot.geoms[g[small]], fp.geometry), lat)
-    big = np.flatnonzero(snapshot.measured_by_edges(g))
-    if len(big):
+    by_edges = snapshot.measured_by_edges(g)
+    small = np.flatnonzero(~by_edges)
+    degrees = shapely.distance(snapshot.geoms[g[small]], fp.geometry)
+    lower[small] = metres_lower_bound(degrees, lat)
+    big = np.flatnonzero(by_edges).tolist()
+    if big:
         x0, y0, x1, y1 = fp.geometry.bounds
         dlon, dlat = degree_margin(float(radius[big].max()), max(abs(y0), abs(y1)))
-        near = snapshot.edges.near_features((x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
-        lower[big[~np.isin(g[big], near)]] = np.inf
+        box = shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat)
+        near = snapshot.edges.chunks_near(box, g[big].tolist())
+        lower[[i for i in big if int(g[i]) not in near]] = np.inf
     possible = np.flatnonzero(lower <= radius)
     if len(possible) == 0:
         return out
     if fp.type != "point":
-        # lines and polygons: small features by GEOS in the local frame (geodesic_distance_m,
-        # a few calls each); big ones (outlines) through the edge index, vertex to edge
-        by_edges = snapshot.measured_by_edges(g[possible])
-        for i in possible[~by_edges].tolist():
-            out[i] = geodesic_distance_m(fp.geometry, snapshot.geoms[g[i]])
-        possible = possible[by_edges]
+        # lines and polygons: small features by GEOS in the local frame (geodesic_distances_m,
+        # all at once); big ones (outlines) through the edge index, vertex to edge
+        mine = possible[~by_edges[possible]]
+        if len(mine):
+            at = np.searchsorted(small, mine)
+            out[mine] = geodesic_distances_m(fp.geometry, snapshot.geoms[g[mine]], degrees[at])
+        possible = possible[by_edges[possible]]
     if len(possible) == 0:
         return out
     g, radius = g[possible], radius[possible]
