@@ -35,6 +35,7 @@ _MIN_M_PER_DEG_LAT = 110_574.0
 _MAX_M_PER_DEG = 111_700.0
 # GRS80 first eccentricity squared.
 _E2 = GEOD.es
+_DEG = math.pi / 180.0  # what np.radians multiplies by
 
 
 def _ring_area(ring: BaseGeometry) -> float:
@@ -135,6 +136,14 @@ def frame_scale(lat_deg):
     return np.cos(phi) * (1.0 - _E2 * s2) / (1.0 - _E2)
 
 
+def frame_scale_of(lat_deg: float) -> float:
+    """frame_scale of one latitude, the same float (numpy's sine and cosine, the rest as it
+    does it)."""
+    phi = lat_deg * _DEG
+    s = float(np.sin(phi))
+    return float(np.cos(phi)) * (1.0 - _E2 * (s * s)) / (1.0 - _E2)
+
+
 def metres_lower_bound(distance_deg, lat_deg):
     """A lower bound (m) of the geodesic length of anything `distance_deg` long (plain degrees,
     GEOS distance) near latitude `lat_deg`: a degree is at least this many metres there."""
@@ -179,6 +188,69 @@ def geodesic_distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
     return best
 
 
+def linework(geometries) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    """The lines of each geometry — polygon rings, lines, points — in shapely.get_coordinates
+    order (multi-parts and nested collections opened), and the geometry each belongs to."""
+    parts, owner = shapely.get_parts(np.asarray(geometries, dtype=object), return_index=True)
+    while True:  # collections inside collections
+        multi = shapely.get_type_id(parts) >= 4
+        if not multi.any():
+            break
+        sub, of = shapely.get_parts(parts[multi], return_index=True)
+        parts, owner = _spliced(parts, owner, multi, sub, of)
+    polygonal = shapely.get_type_id(parts) == 3
+    if polygonal.all():
+        rings, of = shapely.get_rings(parts, return_index=True)
+        return rings, owner[of]
+    rings, of = shapely.get_rings(parts[polygonal], return_index=True)
+    return _spliced(parts, owner, polygonal, rings, of)
+
+
+def _spliced(items, owner, replaced, sub, of):
+    """items with items[replaced] each replaced by its sub-items (sub[of == k] for the k-th)."""
+    position = np.concatenate([np.flatnonzero(~replaced), np.flatnonzero(replaced)[of]])
+    order = np.argsort(position, kind="stable")
+    merged = np.concatenate([items[~replaced], sub])[order]
+    return merged, np.concatenate([owner[~replaced], owner[replaced][of]])[order]
+
+
+def geodesic_distances_m(
+    a: BaseGeometry, bs: NDArray[np.object_], d_deg: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """geodesic_distance_m(a, b) for each b of bs, none intersecting `a`, as array operations
+    over them (d_deg: shapely.distance(bs, a) when known). The bs are clipped to one box around
+    `a` that holds the nearest part of each."""
+    if d_deg is None:
+        d_deg = shapely.distance(bs, a)
+    ax0, ay0, ax1, ay1 = a.bounds
+    lat0 = np.minimum(max(abs(ay0), abs(ay1)) + d_deg, 89.0)
+    margin_x = float((d_deg / np.cos(np.radians(lat0)) * 1.01).max()) + 1e-9
+    margin_y = float(d_deg.max()) * 1.01 + 1e-9
+    near = shapely.clip_by_rect(bs, ax0 - margin_x, ay0 - margin_y, ax1 + margin_x, ay1 + margin_y)
+    lost = shapely.is_empty(near)  # clipping a degenerate geometry can lose it
+    near[lost] = np.asarray(bs, dtype=object)[lost]
+    n = len(near)
+    best = np.full(n, np.inf)
+    c = np.full(n, float(frame_scale((ay0 + ay1) / 2.0)))
+    # at the middle of `a`, then again at the middle of the pair found (as geodesic_distance_m)
+    for _ in range(2):
+        lines = shapely.shortest_line(
+            _scaled_each(np.full(n, a, dtype=object), c), _scaled_each(near, c)
+        )
+        ends = shapely.get_coordinates(lines).reshape(n, 2, 2)
+        pa, pb = ends[:, 0], ends[:, 1]
+        best = np.minimum(best, GEOD.inv(pa[:, 0] / c, pa[:, 1], pb[:, 0] / c, pb[:, 1])[2])
+        c = frame_scale((pa[:, 1] + pb[:, 1]) / 2.0)
+    return best
+
+
+def _scaled_each(geoms: NDArray[np.object_], c: NDArray[np.float64]) -> NDArray[np.object_]:
+    """geoms[i] with its x scaled by c[i] (new geometries)."""
+    xy, at = shapely.get_coordinates(geoms, return_index=True)
+    xy[:, 0] *= c[at]
+    return shapely.set_coordinates(geoms.copy(), xy)
+
+
 # --- point-to-linework distances, vectorised --------------------------------------------------
 #
 # Linework (polygon rings, lines, points as zero-length segments) is cut into chunks of CHUNK
@@ -200,32 +272,27 @@ def _relative_tolerance(frame_deg, lat_deg):
     theta = np.radians(frame_deg)
     # the frame errs by at most ~θ·tan(φ) relatively (θ: the distance in radians); twice that
     # separates the true nearest from the frame's, with margin
-    return 1e-4 + 3.0 * theta * (1.0 + np.abs(np.tan(np.radians(np.minimum(np.abs(lat_deg), 89)))))
+    return 1e-4 + 3.0 * theta * _tan_term(lat_deg)
+
+
+def _tan_term(lat_deg):
+    return 1.0 + np.abs(np.tan(np.radians(np.minimum(np.abs(lat_deg), 89))))
 
 
 class Chunks:
     """The linework of some geometries (rings, lines; a point is a zero-length segment) as one
     coordinate array, cut into chunks of up to CHUNK consecutive vertices with a box each.
 
-    Chunk k covers vertices starts[k] .. stops[k] (inclusive: its last segment ends on the next
-    chunk's first vertex); segment i joins vertex i to i + 1 when both are on one line (else it
-    is no segment, or a zero-length one for a lone point). No copy beyond the coordinates."""
+    Chunks never span two lines (a ring, a line, a point); chunk k covers vertices starts[k] ..
+    stops[k] (inclusive when its last segment goes on to the next chunk's first vertex, on the
+    same line); segment i joins vertex i to i + 1 when both are on one line (else it is no
+    segment, or a zero-length one for a lone point). No copy beyond the coordinates."""
 
     __slots__ = ("bounds", "of_geometry", "starts", "stops", "to", "xy")
 
     def __init__(self, geometries) -> None:
         geoms = np.asarray(geometries, dtype=object)
-        parts, part_owner = shapely.get_parts(geoms, return_index=True)
-        polygonal = shapely.get_type_id(parts) == 3
-        if polygonal.all():
-            lines, line_part = shapely.get_rings(parts, return_index=True)
-            owners = part_owner[line_part]
-        else:
-            rings, ring_part = shapely.get_rings(parts[polygonal], return_index=True)
-            lines = np.concatenate([parts[~polygonal], rings])
-            owners = np.concatenate([part_owner[~polygonal], part_owner[polygonal][ring_part]])
-            order = np.argsort(owners, kind="stable")
-            lines, owners = lines[order], owners[order]
+        lines, owners = linework(geoms)
         self.xy, line_of = shapely.get_coordinates(lines, return_index=True)
         n = len(self.xy)
         # the other end of segment i: i + 1 on the same line, i for a lone point, -1 for none
@@ -236,12 +303,14 @@ class Chunks:
         to[lone] = np.flatnonzero(lone)
         self.to = to
         vertex_owner = owners[line_of]
-        owner_first = np.searchsorted(vertex_owner, np.arange(len(geoms) + 1))
-        position = np.arange(n) - owner_first[vertex_owner]
+        line_first = np.searchsorted(line_of, np.arange(len(lines) + 1))
+        position = np.arange(n) - line_first[line_of]
         self.starts = np.flatnonzero(position % CHUNK == 0)
         self.stops = np.append(self.starts[1:], n)  # exclusive for segments' first vertices
         if n:
-            last = np.minimum(self.stops, n - 1)  # the end vertex of the chunk's last segment
+            # the end vertex of the chunk's last segment (a chunk at a line's end: its own)
+            last = to[self.stops - 1]
+            last = np.where(last >= 0, last, self.stops - 1)
             x, y = self.xy[:, 0], self.xy[:, 1]
             self.bounds = np.column_stack(
                 [
@@ -272,6 +341,29 @@ class Chunks:
         pair = np.repeat(np.arange(len(geometry_of_pair)), counts)
         chunk = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         return pair, chunk + np.repeat(lo, counts)
+
+    def point_segments(
+        self, x: float, y: float, chunk: NDArray[np.intp], per: list[int]
+    ) -> tuple[NDArray, NDArray, NDArray, NDArray, list[int]]:
+        """The segments of distances_m for one point (x, y) and len(per) pairs whose rows are
+        chunk (per[i] of them for pair i, one after the other), as nearest_m takes them:
+        x0, y0, dx, dy (in the point's frame, distances_m's floats) and how many per pair."""
+        counts = self.stops[chunk] - self.starts[chunk]
+        total = int(counts.sum())
+        rows = np.repeat(self.starts[chunk] - (np.cumsum(counts) - counts), counts) + np.arange(
+            total
+        )
+        ends = self.to[rows]
+        real = ends >= 0
+        pair = np.repeat(np.repeat(np.arange(len(per)), per), counts)[real]
+        rows, ends = rows[real], ends[real]
+        c = frame_scale_of(y)
+        a, e = self.xy[rows], self.xy[ends]
+        x0 = (a[:, 0] - x) * c
+        y0 = a[:, 1] - y
+        dx = (e[:, 0] - x) * c - x0
+        dy = e[:, 1] - y - y0
+        return x0, y0, dx, dy, np.bincount(pair, minlength=len(per)).tolist()
 
     def distances_m(
         self,
@@ -324,10 +416,12 @@ class Chunks:
         t = np.clip(t, 0.0, 1.0)
         qx = x0 + t * dx
         qy = y0 + t * dy
-        local = np.hypot(qx, qy)
-        least = np.full(n_pairs, np.inf)
-        np.minimum.at(least, pair, local)
-        near = local <= least[pair] * (1.0 + _relative_tolerance(least, py)[pair]) + 1e-12
+        local2 = qx * qx + qy * qy  # squared, as nearest_m has it
+        least2 = np.full(n_pairs, np.inf)
+        np.minimum.at(least2, pair, local2)
+        least = np.sqrt(least2)
+        limit = least * (1.0 + _relative_tolerance(least, py)) + 1e-12
+        near = local2 <= (limit * limit)[pair]
         pair = pair[near]
         exact = geodesic_point_distance(
             x[near], y[near], qx[near] / c[near] + x[near], qy[near] + y[near]
@@ -338,6 +432,125 @@ class Chunks:
         return out
 
 
+def segment_codes(geoms: NDArray[np.object_], wanted: NDArray[np.bool_]) -> tuple[bytes, ...]:
+    """Per wanted geometry, one byte per vertex in shapely.get_coordinates order: 0 where a
+    segment joins the vertex to the next, 1 at the end of a line, 2 for a lone point (a
+    zero-length segment, as Chunks has it); b"" for the others. One byte per vertex: the
+    coordinates themselves stay in the geometries."""
+    out = [b""] * len(geoms)
+    at = np.flatnonzero(wanted)
+    if len(at) == 0:
+        return tuple(out)
+    lines, owner = linework(geoms[at])
+    sizes = shapely.get_num_coordinates(lines)
+    ends = np.cumsum(sizes) - 1
+    code = np.zeros(int(sizes.sum()), dtype=np.uint8)
+    code[ends[sizes > 0]] = 1
+    code[ends[sizes == 1]] = 2
+    stops = np.cumsum(np.bincount(owner, weights=sizes, minlength=len(at)).astype(np.intp))
+    starts = np.concatenate([[0], stops[:-1]])
+    blob = code.tobytes()
+    for i, lo, hi in zip(at.tolist(), starts.tolist(), stops.tolist(), strict=True):
+        out[i] = blob[lo:hi]
+    return tuple(out)
+
+
+def point_distances_m(
+    x: float,
+    y: float,
+    xy: NDArray[np.float64],
+    sizes: list[int],
+    code: bytes,
+    cap_m: list[float],
+) -> list[float]:
+    """Geodesic m from one point (x, y) to each of len(sizes) geometries given by their
+    vertices, one after the other (sizes: how many each; code: their segment_codes), inf
+    beyond cap_m: what Chunks.distances_m gives, in fewer array operations."""
+    k = len(sizes)
+    c = frame_scale_of(y)
+    fx = xy[:, 0] - x
+    fx *= c  # every vertex in the point's frame (contiguous: faster array operations)
+    fy = xy[:, 1] - y
+    if 2 not in code and min(sizes) >= 2:  # rings and lines only: vertex i to i + 1
+        x0, y0 = fx[:-1], fy[:-1]
+        segments = [*sizes[:-1], sizes[-1] - 1]  # per geometry, with its last vertex's pair
+        gap = np.frombuffer(code, dtype=np.bool_)[:-1]  # no segment to the next vertex
+        return nearest_m(x, y, c, x0, y0, fx[1:] - x0, fy[1:] - y0, segments, gap, cap_m)
+    codes = np.frombuffer(code, dtype=np.uint8)  # a lone point is a zero-length segment
+    a = np.flatnonzero(codes != 1)
+    e = a + (codes[a] == 0)
+    segments = np.bincount(np.repeat(np.arange(k), sizes)[a], minlength=k).tolist()
+    x0, y0 = fx[a], fy[a]
+    return nearest_m(x, y, c, x0, y0, fx[e] - x0, fy[e] - y0, segments, None, cap_m)
+
+
+def nearest_m(
+    x: float,
+    y: float,
+    c: float,
+    x0: NDArray[np.float64],
+    y0: NDArray[np.float64],
+    dx: NDArray[np.float64],
+    dy: NDArray[np.float64],
+    segments: list[int],
+    gap: NDArray[np.bool_] | None,
+    cap_m: list[float],
+) -> list[float]:
+    """Chunks.distances_m's arithmetic, element for element, for one point (x, y) and
+    segments (x0, y0) + (dx, dy) in its frame (c = frame_scale_of(y)), grouped by geometry
+    (segments: how many each; gap: pairs that are no segment): per geometry, the least exact
+    distance from the segments within the tolerance of the nearest in the frame, inf beyond
+    cap_m. All the segments of the chunks Chunks.distances_m keeps are among them, and it
+    drops none that decides its answer, so the result is the same to the float."""
+    k = len(segments)
+    # Chunks.distances_m's t = clip(-(x0·dx + y0·dy) / |d|², 0, 1) is -w here (negation is
+    # exact); a zero-length segment gives nan, which fmin drops: q is its vertex either way
+    w = x0 * dx
+    w += y0 * dy
+    length2 = dx * dx
+    length2 += dy * dy
+    with np.errstate(invalid="ignore"):
+        w /= length2
+    np.fmin(w, 0.0, out=w)
+    np.fmax(w, -1.0, out=w)
+    qx = w * dx
+    np.subtract(x0, qx, out=qx)  # x0 + t·dx
+    qy = w * dy
+    np.subtract(y0, qy, out=qy)
+    local2 = qx * qx
+    local2 += qy * qy
+    if gap is not None:
+        np.putmask(local2, gap, np.inf)
+    starts = [0] * k
+    for j in range(1, k):
+        starts[j] = starts[j - 1] + segments[j - 1]
+    some = [j for j in range(k) if segments[j]]
+    least = [math.inf] * k
+    if some:
+        per = np.minimum.reduceat(local2, [starts[j] for j in some]).tolist()
+        for j, d in zip(some, per, strict=True):
+            least[j] = math.sqrt(d)  # np.sqrt's float: both are IEEE's correctly rounded root
+    lean = 1.0 + abs(float(np.tan(min(abs(y), 89.0) * _DEG)))  # _tan_term, the same float
+    tolerance = [1e-4 + 3.0 * (d * _DEG) * lean for d in least]
+    limit = [d * (1.0 + tol) + 1e-12 for d, tol in zip(least, tolerance, strict=True)]
+    limit2 = [
+        -1.0  # surely beyond the cap (the frame errs by less than the tolerance): none
+        if d * _MIN_M_PER_DEG_LAT * (1.0 - tol) > cap
+        else lim * lim
+        for d, tol, lim, cap in zip(least, tolerance, limit, cap_m, strict=True)
+    ]
+    near = np.flatnonzero(local2 <= np.repeat(limit2, segments)).tolist()
+    out = [math.inf] * k
+    j = 0
+    for i, qxi, qyi in zip(near, qx[near].tolist(), qy[near].tolist(), strict=True):
+        while i >= starts[j] + segments[j]:
+            j += 1
+        exact = GEOD.inv(x, y, qxi / c + x, qyi + y)[2]
+        if exact < out[j]:
+            out[j] = exact
+    return [d if d <= cap else math.inf for d, cap in zip(out, cap_m, strict=True)]
+
+
 def covering_margin(radius_m, lat_deg) -> tuple[NDArray, NDArray]:
     """(dlon, dlat) degree half-sizes of boxes that hold every point within radius_m of a point
     at lat_deg (vectorised degree_margin)."""
@@ -345,6 +558,12 @@ def covering_margin(radius_m, lat_deg) -> tuple[NDArray, NDArray]:
     dlat = radius_m / _MIN_M_PER_DEG_LAT + 1e-9
     cos_lat = np.cos(np.radians(np.minimum(np.abs(lat_deg) + dlat, 89.0)))
     return dlat / cos_lat, dlat
+
+
+def covering_margin_of(radius_m: float, lat_deg: float) -> tuple[float, float]:
+    """covering_margin for one point, in plain floats."""
+    dlat = radius_m / _MIN_M_PER_DEG_LAT + 1e-9
+    return dlat / math.cos(math.radians(min(abs(lat_deg) + dlat, 89.0))), dlat
 
 
 class SegmentIndex:

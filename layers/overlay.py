@@ -14,15 +14,18 @@ Semantics, in one place:
   swap the attribute; a query reads the attribute once. GEOS prepared geometries are not
   thread-safe (libgeos/geos#825), so the few calls that use them hold a short module-wide lock.
 - Speed: one STRtree over the features of every active series (with series/kind arrays), so a
-  footprint is one query plan whatever the number of series; points — one lead or a million —
-  go through one array path (containment, nearby, nearest unit and boundary distance as array
-  operations over all points, in chunks), so a single point and the bulk path give the same
-  answer by construction.
+  footprint is one query plan whatever the number of series. Many points (overlay_many) go
+  through one array path: containment, nearby, nearest unit and boundary distance as array
+  operations over all points, in steps. One point (overlay, every screened lead) takes a path
+  of its own without that per-call array overhead: the same candidates in the same order, and
+  distances with the same arithmetic per segment (layers.measure.nearest_m is
+  Chunks.distances_m for one point, element for element), so both give the same answer to the
+  float; tests/layers/test_overlay_bulk.py holds them to it.
 - Distances (nearby, nearest unit, boundary) are geodesic metres to the features' edges as
   drawn (straight in longitude/latitude, as GEOS and PostGIS `geometry` intersect them). From
   points: exact to well under 0.1 m within the search radius (layers.measure.Chunks). From
   lines and polygons: the same to big features (outlines); to small ones GEOS's nearest pair in
-  the ellipsoid-corrected local frame (layers.measure.geodesic_distance_m), which can pick the
+  the ellipsoid-corrected local frame (layers.measure.geodesic_distances_m), which can pick the
   wrong one of two nearly equidistant parts (then off by up to ~0.1 % of the distance).
 """
 
@@ -46,12 +49,17 @@ from layers.errors import GeometryError
 from layers.measure import (
     Chunks,
     covering_margin,
+    covering_margin_of,
     degree_margin,
     densify,
+    frame_scale_of,
     geodesic_area,
-    geodesic_distance_m,
+    geodesic_distances_m,
     geodesic_length,
     metres_lower_bound,
+    nearest_m,
+    point_distances_m,
+    segment_codes,
     single_parts,
 )
 from layers.model import LayerFeature, LayerVersionData
@@ -180,6 +188,21 @@ class _EdgeIndex:
             pair, chunk = pair[mine], chunk[mine]
         return chunks.distances_m(px, py, pair, chunk, cap_m)
 
+    def chunks_near(self, box: shapely.Polygon, feature: list[int]) -> dict[int, NDArray]:
+        """feature -> its chunks whose box meets `box`, for those of `feature` with any."""
+        _, chunk_feature, _, tree = self._get()
+        found = tree.query(box)
+        if len(found) == 0:
+            return {}
+        of = chunk_feature[found]
+        mine = {f: found[of == f] for f in feature}
+        return {f: m for f, m in mine.items() if len(m)}
+
+    def point_segments(self, x: float, y: float, chunks_of: Sequence[NDArray]):
+        """Chunks.point_segments of features whose rows are their chunks near (x, y)."""
+        chunks = self._get()[0]
+        return chunks.point_segments(x, y, np.concatenate(chunks_of), [len(m) for m in chunks_of])
+
     def near_features(self, box: tuple[float, float, float, float]) -> NDArray[np.intp]:
         """The features with an edge chunk whose box meets `box`."""
         _, chunk_feature, _, tree = self._get()
@@ -226,6 +249,36 @@ class _SnapshotEdges:
             )
         return out
 
+    def chunks_near(
+        self, box: shapely.Polygon, feature: list[int]
+    ) -> dict[int, tuple[int, NDArray[np.intp]]]:
+        """feature -> (its series, its edge chunks whose box meets `box`), for those of
+        `feature` with any: the others are farther from anything in the box than its sides."""
+        out = {}
+        for o in {int(self._owner[f]) for f in feature}:
+            offset = int(self._offset[o])
+            mine = [f - offset for f in feature if self._owner[f] == o]
+            for f, chunks in self._order[o].edges.chunks_near(box, mine).items():
+                out[f + offset] = (o, chunks)
+        return out
+
+    def point_distances_m(
+        self, x: float, y: float, near: Mapping[int, tuple[int, NDArray[np.intp]]], cap_m: float
+    ) -> dict[int, float]:
+        """feature -> distances_m from one point (x, y) with cap_m, the same float, for the
+        features of chunks_near(the box around the point for cap_m)."""
+        features, parts = [], []
+        for o in {o for o, _ in near.values()}:
+            mine = [f for f, (owner, _) in near.items() if owner == o]
+            parts.append(self._order[o].edges.point_segments(x, y, [near[f][1] for f in mine]))
+            features.extend(mine)
+        x0, y0, dx, dy = (np.concatenate([part[i] for part in parts]) for i in range(4))
+        segments = [n for part in parts for n in part[4]]
+        d = nearest_m(
+            x, y, frame_scale_of(y), x0, y0, dx, dy, segments, None, [cap_m] * len(segments)
+        )
+        return dict(zip(features, d, strict=True))
+
     def near_features(self, box: tuple[float, float, float, float]) -> NDArray[np.intp]:
         found = [
             ix.edges.near_features(box) + self._offset[o]
@@ -247,6 +300,7 @@ class _SeriesIndex:
     # the swap, so no screen after an activation waits for it) and kept for as long as the
     # version is active, whatever other series are swapped meanwhile
     edges: _EdgeIndex
+    segments: tuple[bytes, ...]  # per feature not in `edges`: segment_codes (else b"")
 
     @classmethod
     def build(cls, version: LayerVersionData) -> _SeriesIndex:
@@ -258,7 +312,7 @@ class _SeriesIndex:
             measured[:] = True
         edges = _EdgeIndex(geoms, np.flatnonzero(measured))
         edges.build()
-        return cls(version, geoms, edges)
+        return cls(version, geoms, edges, segment_codes(geoms, ~measured))
 
     @property
     def kind(self) -> str:
@@ -306,9 +360,21 @@ class _Snapshot:
     boundary: NDArray[np.bool_]  # its kind's boundary distance is reported
     vertices: NDArray[np.intp]
     tree: STRtree
-    kind_names: tuple[str, ...]  # feature -> kind, as Python objects for the result loop
-    sensitive_list: tuple[bool, ...]
+    has_sensitive: bool
+    has_admin: bool
     edges: _SnapshotEdges  # big features and boundary units, through their series' indexes
+    by_edges: NDArray[np.bool_]  # distances go through `edges` (else: segments, or chunks cut)
+    segments: tuple[bytes, ...]  # feature -> its series' segment_codes
+    # feature -> ..., as Python objects for the result loops and the one-point path
+    kind_names: tuple[str, ...]
+    sensitive_list: tuple[bool, ...]
+    admin_list: tuple[bool, ...]
+    boundary_list: tuple[bool, ...]
+    by_edges_list: tuple[bool, ...]
+    owner_list: tuple[int, ...]
+    local_list: tuple[int, ...]
+    # feature -> Hit with share 1.0 (a point's hits), built on first use; values never change
+    whole_hits: dict[int, Hit] = field(default_factory=dict)
 
     @classmethod
     def of(cls, indexes: Iterable[_SeriesIndex]) -> _Snapshot:
@@ -330,6 +396,13 @@ class _Snapshot:
 
         vertices = shapely.get_num_coordinates(geoms).astype(np.intp)
         boundary = flag(BOUNDARY_KINDS)
+        sensitive, admin = flag(SENSITIVE_KINDS), flag(ADMIN_KINDS)
+        by_edges = (vertices > _BIG_FEATURE_VERTICES) | boundary
+        local = (
+            np.concatenate([np.arange(n, dtype=np.intp) for n in sizes])
+            if order
+            else np.empty(0, dtype=np.intp)
+        )
         return cls(
             series=MappingProxyType(by_series),
             layer_versions=MappingProxyType(
@@ -340,18 +413,25 @@ class _Snapshot:
             kinds=kinds,
             geoms=geoms,
             owner=owner,
-            local=np.concatenate([np.arange(n, dtype=np.intp) for n in sizes])
-            if order
-            else np.empty(0, dtype=np.intp),
+            local=local,
             kind=kind,
-            sensitive=flag(SENSITIVE_KINDS),
-            admin=flag(ADMIN_KINDS),
+            sensitive=sensitive,
+            admin=admin,
             boundary=boundary,
             vertices=vertices,
             tree=STRtree(geoms),
-            kind_names=tuple(kinds[k] for k in kind.tolist()),
-            sensitive_list=tuple(flag(SENSITIVE_KINDS).tolist()),
+            has_sensitive=bool(sensitive.any()),
+            has_admin=bool(admin.any()),
             edges=_SnapshotEdges(order, owner, np.cumsum(sizes, dtype=np.intp) - sizes),
+            by_edges=by_edges,
+            segments=tuple(code for ix in order for code in ix.segments),
+            kind_names=tuple(kinds[k] for k in kind.tolist()),
+            sensitive_list=tuple(sensitive.tolist()),
+            admin_list=tuple(admin.tolist()),
+            boundary_list=tuple(boundary.tolist()),
+            by_edges_list=tuple(by_edges.tolist()),
+            owner_list=tuple(owner.tolist()),
+            local_list=tuple(local.tolist()),
         )
 
     def replaced(self, version: LayerVersionData) -> _Snapshot:
@@ -362,15 +442,25 @@ class _Snapshot:
         return _Snapshot.of(ix for name, ix in self.series.items() if name != series)
 
     def hit(self, feature: int, share: float) -> Hit:
-        return self.order[self.owner[feature]].hit(int(self.local[feature]), share)
+        return self.order[self.owner_list[feature]].hit(self.local_list[feature], share)
+
+    def whole_hit(self, feature: int) -> Hit:
+        h = self.whole_hits.get(feature)
+        if h is None:
+            h = self.whole_hits[feature] = self.hit(feature, 1.0)
+        return h
 
     def near(self, feature: int, distance_m: float) -> Near:
-        return self.order[self.owner[feature]].near(int(self.local[feature]), distance_m)
+        return self.order[self.owner_list[feature]].near(self.local_list[feature], distance_m)
+
+    def unit_key(self, feature: int, distance_m: float) -> tuple[float, str, int]:
+        """The order of candidate nearest units: distance, then series and feature."""
+        return (distance_m, self.order[self.owner_list[feature]].series, self.local_list[feature])
 
     def measured_by_edges(self, feature: NDArray[np.intp]) -> NDArray[np.bool_]:
         """Whether distances to these features go through the edge index (else: chunks cut
         per query)."""
-        return (self.vertices[feature] > _BIG_FEATURE_VERTICES) | self.boundary[feature]
+        return self.by_edges[feature]
 
 
 @dataclass(frozen=True)
@@ -387,6 +477,12 @@ def _footprint(geometry: BaseGeometry) -> _Footprint:
         raise GeometryError("位置几何为空，请提供点、线或面。", "geometry")
     if geometry.geom_type == "Point":
         return _Footprint(geometry, geometry, "point", 1.0, np.array([geometry], dtype=object))
+    if geometry.geom_type == "Polygon" and geometry.is_valid:  # most leads: no union needed
+        measured = densify(shapely.MultiPolygon([geometry]))
+        area = geodesic_area(measured)
+        if area <= 0:
+            raise GeometryError("面的面积为零（顶点重合或共线），请检查坐标。", "geometry")
+        return _Footprint(geometry, measured, "polygon", area, np.empty(0, dtype=object))
     parts = single_parts(geometry)
     polygons = [p for p in parts if p.geom_type == "Polygon"]
     lines = [p for p in parts if p.geom_type in ("LineString", "LinearRing")]
@@ -498,7 +594,7 @@ class OverlayEngine:
         snapshot = self._snapshot  # read once: the whole query sees one snapshot
         radii = _Radii.checked(nearby_radius_m, gap_search_m, boundary_search_m)
         if _is_point(geometry):
-            return _points(snapshot, np.array([geometry.x]), np.array([geometry.y]), radii)[0]
+            return _point(snapshot, geometry, radii)
         return _overlay(snapshot, geometry, radii)
 
     def overlay_many(
@@ -728,7 +824,6 @@ def _assembled(
     hit_g_list, boundary_list = hit_g.tolist(), boundary_d.tolist()
     near_g_list, near_d_list = near_g.tolist(), near_d.tolist()
     kind_names, sensitive = snapshot.kind_names, snapshot.sensitive_list
-    hit_cache: dict[int, Hit] = {}
     empty_kinds: dict[str, list[Hit]] = {k: [] for k in snapshot.by_kind}
     cap = radii.boundary
     out: list[OverlayResult] = []
@@ -736,10 +831,7 @@ def _assembled(
         hits: dict[str, list[Hit]] = {k: [] for k in empty_kinds}
         boundary: dict[str, float] = {}
         for j in range(hit_at[i], hit_at[i + 1]):
-            f = hit_g_list[j]
-            h = hit_cache.get(f)
-            if h is None:
-                h = hit_cache[f] = snapshot.hit(f, 1.0)
+            h = snapshot.whole_hit(hit_g_list[j])
             hits[h.kind].append(h)
             d = boundary_list[j]
             if d < boundary.get(h.kind, math.inf) and (cap is None or d <= cap):
@@ -752,7 +844,7 @@ def _assembled(
                 nearby.append(snapshot.near(f, d))
                 continue
             kind = kind_names[f]
-            key = (d, snapshot.order[snapshot.owner[f]].series, int(snapshot.local[f]))
+            key = snapshot.unit_key(f, d)
             if kind not in units or key < units[kind][0]:
                 units[kind] = (key, snapshot.near(f, d))
         nearby.sort(key=_near_order)
@@ -774,41 +866,187 @@ def _assembled(
     return out
 
 
+# --- one point: the array path's answer, without its per-call array overhead ------------------
+
+
+def _point(snapshot: _Snapshot, point: BaseGeometry, radii: _Radii) -> OverlayResult:
+    """overlay() of one point (every screened lead): the same candidates in the same order as
+    _points_step, measured with the same arithmetic (the edge index as it is; small features by
+    layers.measure.point_distances_m, Chunks.distances_m's formulas per segment), so the answer
+    is identical; in Python where there are only a few candidates, and a box test that usually
+    shows no unit boundary within the cap."""
+    x, y = point.x, point.y
+    kind_names = snapshot.kind_names
+    boxes = _Boxes(x, y)
+    found = snapshot.tree.query(point)
+    hit: list[int] = []
+    if len(found):
+        with _PREPARED_LOCK:
+            inside = shapely.intersects_xy(snapshot.geoms[found], x, y)
+        hit = found[inside].tolist()
+    by_kind: dict[str, list[Hit]] = {k: [] for k in snapshot.by_kind}
+    for f in hit:
+        h = snapshot.whole_hit(f)
+        by_kind[h.kind].append(h)
+    # boundary distances of the containing units, within the cap
+    cap = radii.boundary
+    boundary: dict[str, float] = {}
+    units = [f for f in hit if snapshot.boundary_list[f]]
+    if units and cap is not None:  # no edge in the box around the point: farther than cap
+        box = boxes.around(cap)
+        near = snapshot.edges.chunks_near(box, units)
+        if near:  # nor when the unit holds the box
+            with _PREPARED_LOCK:
+                held = shapely.contains_properly(snapshot.geoms[list(near)], box).tolist()
+            near = {f: v for (f, v), h in zip(near.items(), held, strict=True) if not h}
+        d = snapshot.edges.point_distances_m(x, y, near, float(cap)) if near else {}
+        units = list(d)
+        distances = list(d.values())
+    elif units:
+        n = len(units)
+        distances = snapshot.edges.distances_m(
+            np.full(n, x), np.full(n, y), np.array(units, dtype=np.intp), None
+        ).tolist()
+    if units:
+        for f, dist in zip(units, distances, strict=True):
+            kind = kind_names[f]
+            if dist < boundary.get(kind, math.inf) and (cap is None or dist <= cap):
+                boundary[kind] = dist
+    # nearby sensitive features, and the nearest unit of an administrative kind not touched
+    nearby: list[Near] = []
+    nearest: dict[str, tuple[tuple, Near]] = {}
+    r_near = radii.nearby if snapshot.has_sensitive else 0.0
+    r_gap = radii.gap if snapshot.has_admin else 0.0
+    reach = max(r_near, r_gap)
+    if reach > 0:
+        box = boxes.around(reach)
+        touched = set(hit)
+        kinds_touched = {kind_names[f] for f in hit}
+        candidates: list[int] = []
+        radius: list[float] = []
+        for f in snapshot.tree.query(box).tolist():
+            if f in touched:
+                continue
+            if snapshot.sensitive_list[f]:
+                r = r_near
+            elif snapshot.admin_list[f] and kind_names[f] not in kinds_touched:
+                r = r_gap
+            else:
+                continue
+            if r > 0:
+                candidates.append(f)
+                radius.append(r)
+        distances = _point_distances(snapshot, boxes, candidates, radius) if candidates else []
+        for f, dist, r in zip(candidates, distances, radius, strict=True):
+            if dist > r:
+                continue
+            if snapshot.sensitive_list[f]:
+                nearby.append(snapshot.near(f, dist))
+                continue
+            kind, key = kind_names[f], snapshot.unit_key(f, dist)
+            if kind not in nearest or key < nearest[kind][0]:
+                nearest[kind] = (key, snapshot.near(f, dist))
+        if len(nearby) > 1:
+            nearby.sort(key=_near_order)
+    return OverlayResult(
+        footprint_type="point",
+        footprint_measure=1.0,
+        hits=MappingProxyType(
+            {
+                k: tuple(sorted(v, key=_hit_order)) if len(v) > 1 else tuple(v)
+                for k, v in by_kind.items()
+            }
+        ),
+        nearby=tuple(nearby),
+        nearest_unit=MappingProxyType({k: nearest[k][1] for k in ADMIN_KINDS if k in nearest}),
+        boundary_distance_m=MappingProxyType(
+            {k: boundary[k] for k in BOUNDARY_KINDS if k in boundary}
+        ),
+        layer_versions=snapshot.layer_versions,
+    )
+
+
+class _Boxes:
+    """Boxes around one point that hold every point within a radius (covering_margin)."""
+
+    def __init__(self, x: float, y: float) -> None:
+        self.x, self.y = x, y
+        self._made: dict[float, shapely.Polygon] = {}
+
+    def around(self, radius_m: float) -> shapely.Polygon:
+        box = self._made.get(radius_m)
+        if box is None:
+            dlon, dlat = covering_margin_of(radius_m, self.y)
+            x, y = self.x, self.y
+            box = self._made[radius_m] = shapely.box(x - dlon, y - dlat, x + dlon, y + dlat)
+        return box
+
+
+def _point_distances(
+    snapshot: _Snapshot, boxes: _Boxes, features: list[int], cap_m: list[float]
+) -> list[float]:
+    """Geodesic m from the point to each feature (the point outside it), inf beyond its cap."""
+    x, y = boxes.x, boxes.y
+    out = [math.inf] * len(features)
+    big = [i for i, f in enumerate(features) if snapshot.by_edges_list[f]]
+    for r in {cap_m[i] for i in big}:
+        of_r = [i for i in big if cap_m[i] == r]
+        near = snapshot.edges.chunks_near(boxes.around(r), [features[i] for i in of_r])
+        d = snapshot.edges.point_distances_m(x, y, near, r) if near else {}
+        for i in of_r:
+            out[i] = d.get(features[i], math.inf)
+    small = [i for i, f in enumerate(features) if not snapshot.by_edges_list[f]]
+    if small:
+        chosen = [features[i] for i in small]
+        codes = [snapshot.segments[f] for f in chosen]
+        d = point_distances_m(
+            x,
+            y,
+            shapely.get_coordinates(snapshot.geoms[chosen]),
+            [len(code) for code in codes],
+            b"".join(codes),
+            [cap_m[i] for i in small],
+        )
+        for i, v in zip(small, d, strict=True):
+            out[i] = v
+    return out
+
+
 # --- other footprints: lines, polygons, several points -----------------------------------------
 
 
 def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> OverlayResult:
     fp = _footprint(geometry)
-    candidates = snapshot.tree.query(fp.geometry)
-    with _PREPARED_LOCK:
-        mask = shapely.intersects(snapshot.geoms[candidates], fp.geometry)
-    found = np.sort(candidates[mask])
+    shares = _touched(snapshot, fp)
+    found = np.array(sorted(shares), dtype=np.intp)
     hits: dict[str, list[Hit]] = {kind: [] for kind in snapshot.by_kind}
     for f in found.tolist():
-        h = snapshot.hit(f, _share(snapshot.geoms[f], fp))
+        h = snapshot.hit(f, shares[f])
         hits[h.kind].append(h)
     nearby: list[Near] = []
     units: dict[str, Near] = {}
-    r_near = radii.nearby if snapshot.sensitive.any() else 0.0
-    r_gap = radii.gap if snapshot.admin.any() else 0.0
+    r_near = radii.nearby if snapshot.has_sensitive else 0.0
+    r_gap = radii.gap if snapshot.has_admin else 0.0
     reach = max(r_near, r_gap)
     if reach > 0:
         x0, y0, x1, y1 = fp.geometry.bounds
         dlon, dlat = degree_margin(reach, max(abs(y0), abs(y1)))
-        g = snapshot.tree.query(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
-        g = np.sort(g[~np.isin(g, found)])
+        around = snapshot.tree.query(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
         hit_kinds = {k for k, v in hits.items() if v}
-        radius = np.array(
-            [
-                r_near
-                if snapshot.sensitive[f]
-                else r_gap
-                if snapshot.admin[f] and snapshot.kinds[snapshot.kind[f]] not in hit_kinds
-                else 0.0
-                for f in g.tolist()
-            ]
-        )
-        g, radius = g[radius > 0], radius[radius > 0]
+        g_list, r_list = [], []
+        for f in sorted(around.tolist()):
+            if f in shares:
+                continue
+            if snapshot.sensitive_list[f]:
+                r = r_near
+            elif snapshot.admin_list[f] and snapshot.kind_names[f] not in hit_kinds:
+                r = r_gap
+            else:
+                continue
+            if r > 0:
+                g_list.append(f)
+                r_list.append(r)
+        g, radius = np.array(g_list, dtype=np.intp), np.array(r_list, dtype=float)
         d = _footprint_distances(snapshot, fp, g, radius)
         for f, dist, r in zip(g.tolist(), d.tolist(), radius.tolist(), strict=True):
             if dist > r:
@@ -833,13 +1071,39 @@ def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> Over
     )
 
 
+def _touched(snapshot: _Snapshot, fp: _Footprint) -> dict[int, float]:
+    """feature -> share of the features the footprint touches.
+
+    A feature measured through the edge index (big, or a unit) with no edge chunk near the
+    footprint has no edge within its box: the footprint is then wholly inside it (share 1.0)
+    or wholly outside, as one vertex of it says, without GEOS's polygon predicates on a big
+    feature (a many-part one, such as Russia, tests each of its parts)."""
+    candidates = snapshot.tree.query(fp.geometry).tolist()
+    big = [f for f in candidates if snapshot.by_edges_list[f]]
+    near = snapshot.edges.chunks_near(shapely.box(*fp.geometry.bounds), big) if big else {}
+    away = [f for f in big if f not in near]
+    tested = [f for f in candidates if not snapshot.by_edges_list[f] or f in near]
+    shares: dict[int, float] = {}
+    with _PREPARED_LOCK:
+        if away:
+            x, y = shapely.get_coordinates(fp.geometry)[0]
+            inside = shapely.intersects_xy(snapshot.geoms[away], x, y).tolist()
+            shares.update((f, 1.0) for f, hit in zip(away, inside, strict=True) if hit)
+        if tested:
+            hit = shapely.intersects(snapshot.geoms[tested], fp.geometry).tolist()
+            tested = [f for f, h in zip(tested, hit, strict=True) if h]
+    for f in tested:
+        shares[f] = _share(snapshot.geoms[f], fp)
+    return shares
+
+
 def _footprint_distances(
     snapshot: _Snapshot, fp: _Footprint, g: NDArray[np.intp], radius: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Geodesic m from the footprint to each feature g (none touched), inf beyond radius.
 
     Several points: the least over them, on the point array path (exact). Lines and polygons:
-    small features with geodesic_distance_m; big ones exactly on the array path — two disjoint
+    small features with geodesic_distances_m; big ones exactly on the array path — two disjoint
     sets of straight edges are nearest at a vertex of one of them, so the least of the
     footprint's vertices to the feature's edges and the feature's vertices near the footprint
     to the footprint's edges."""
@@ -849,24 +1113,28 @@ def _footprint_distances(
     out = np.full(len(g), np.inf)
     # a GEOS distance drops the small features surely too far (big ones: the edge index does)
     lower = np.zeros(len(g))
-    small = np.flatnonzero(~snapshot.measured_by_edges(g))
-    lower[small] = metres_lower_bound(shapely.distance(snapshot.geoms[g[small]], fp.geometry), lat)
-    big = np.flatnonzero(snapshot.measured_by_edges(g))
-    if len(big):
+    by_edges = snapshot.measured_by_edges(g)
+    small = np.flatnonzero(~by_edges)
+    degrees = shapely.distance(snapshot.geoms[g[small]], fp.geometry)
+    lower[small] = metres_lower_bound(degrees, lat)
+    big = np.flatnonzero(by_edges).tolist()
+    if big:
         x0, y0, x1, y1 = fp.geometry.bounds
         dlon, dlat = degree_margin(float(radius[big].max()), max(abs(y0), abs(y1)))
-        near = snapshot.edges.near_features((x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
-        lower[big[~np.isin(g[big], near)]] = np.inf
+        box = shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat)
+        near = snapshot.edges.chunks_near(box, g[big].tolist())
+        lower[[i for i in big if int(g[i]) not in near]] = np.inf
     possible = np.flatnonzero(lower <= radius)
     if len(possible) == 0:
         return out
     if fp.type != "point":
-        # lines and polygons: small features by GEOS in the local frame (geodesic_distance_m,
-        # a few calls each); big ones (outlines) through the edge index, vertex to edge
-        by_edges = snapshot.measured_by_edges(g[possible])
-        for i in possible[~by_edges].tolist():
-            out[i] = geodesic_distance_m(fp.geometry, snapshot.geoms[g[i]])
-        possible = possible[by_edges]
+        # lines and polygons: small features by GEOS in the local frame (geodesic_distances_m,
+        # all at once); big ones (outlines) through the edge index, vertex to edge
+        mine = possible[~by_edges[possible]]
+        if len(mine):
+            at = np.searchsorted(small, mine)
+            out[mine] = geodesic_distances_m(fp.geometry, snapshot.geoms[g[mine]], degrees[at])
+        possible = possible[by_edges[possible]]
     if len(possible) == 0:
         return out
     g, radius = g[possible], radius[possible]

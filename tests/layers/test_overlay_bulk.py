@@ -78,6 +78,8 @@ def _polygons(n: int, seed: int) -> list[shapely.Polygon]:
 
 
 def test_bulk_equals_single_on_10000_points_and_300_polygons(engine):
+    """overlay() of one point takes its own path (no arrays over points); overlay_many the
+    array path: the same hits, shares, nearby, nearest units and distances, to the float."""
     points = _points(10_000, 7)
     polygons = _polygons(300, 8)
     kw = {"boundary_search_m": 3000.0}
@@ -91,6 +93,23 @@ def test_bulk_equals_single_on_10000_points_and_300_polygons(engine):
     assert sum("league" in r.boundary_distance_m for r in point_answers) > 300
     assert sum(bool(r.nearest_unit) for r in point_answers) > 0
     assert sum(bool(r.hits.get("red_line") and r.nearby) for r in bulk[len(points) :]) > 5
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"nearby_radius_m": 5000.0, "gap_search_m": 1000.0, "boundary_search_m": 1000.0},
+        {"nearby_radius_m": 2000.0, "gap_search_m": 8000.0, "boundary_search_m": None},
+    ],
+    ids=["as the service asks", "boundaries uncapped, wide gap search"],
+)
+def test_single_point_equals_bulk_with_other_radii(engine, kw):
+    points = _points(3000, 17)
+    bulk = engine.overlay_many(points, **kw)
+    assert bulk == [engine.overlay(p, **kw) for p in points]
+    assert sum(bool(r.nearby) for r in bulk) > 200
+    assert sum(bool(r.boundary_distance_m) for r in bulk) > 50
+    assert sum(bool(r.nearest_unit) for r in bulk) > 0
 
 
 def test_bulk_hits_match_brute_force(engine):
