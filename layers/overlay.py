@@ -249,6 +249,18 @@ class _SnapshotEdges:
             )
         return out
 
+    def crossing(self, boxes: NDArray[np.object_], feature: NDArray[np.intp]) -> NDArray[np.bool_]:
+        """Whether feature[i] has an edge chunk whose box meets boxes[i]."""
+        out = np.zeros(len(boxes), dtype=bool)
+        owner = self._owner[feature]
+        for o in np.unique(owner).tolist():
+            at = np.flatnonzero(owner == o)
+            _, chunk_feature, _, tree = self._order[o].edges._get()
+            i, chunk = tree.query(boxes[at])
+            mine = chunk_feature[chunk] == feature[at[i]] - self._offset[o]
+            out[at[i[mine]]] = True
+        return out
+
     def chunks_near(
         self, box: shapely.Polygon, feature: list[int]
     ) -> dict[int, tuple[int, NDArray[np.intp]]]:
@@ -375,6 +387,10 @@ class _Snapshot:
     local_list: tuple[int, ...]
     # feature -> Hit with share 1.0 (a point's hits), built on first use; values never change
     whole_hits: dict[int, Hit] = field(default_factory=dict)
+    # feature -> its Near's fields but the distance, built on first use
+    near_about: dict[int, tuple] = field(default_factory=dict)
+    # the result orders as ranks (ranks()), built on first use
+    _ranks: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = field(default_factory=list)
 
     @classmethod
     def of(cls, indexes: Iterable[_SeriesIndex]) -> _Snapshot:
@@ -451,7 +467,36 @@ class _Snapshot:
         return h
 
     def near(self, feature: int, distance_m: float) -> Near:
-        return self.order[self.owner_list[feature]].near(self.local_list[feature], distance_m)
+        about = self.near_about.get(feature)
+        if about is None:
+            near = self.order[self.owner_list[feature]].near(self.local_list[feature], 0.0)
+            about = self.near_about[feature] = (
+                near.kind,
+                near.series,
+                near.version_id,
+                near.feature_id,
+                near.code,
+                near.name,
+            )
+        return Near(*about, distance_m)
+
+    def ranks(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Per feature, its place among the others in _hit_order when shares are alike, and
+        in _near_order when distances are alike (equal keys, equal places)."""
+        if not self._ranks:
+            keys = [
+                (ix.series, f.code or "", str(f.feature_id))
+                for ix in self.order
+                for f in ix.version.features
+            ]
+            n = len(keys)
+            hit = np.empty(n, dtype=np.intp)
+            hit[sorted(range(n), key=keys.__getitem__)] = np.arange(n)
+            near_keys = sorted({k[:2] for k in keys})
+            place = {k: i for i, k in enumerate(near_keys)}
+            near = np.array([place[k[:2]] for k in keys], dtype=np.intp)
+            self._ranks.append((hit, near))
+        return self._ranks[0]
 
     def unit_key(self, feature: int, distance_m: float) -> tuple[float, str, int]:
         """The order of candidate nearest units: distance, then series and feature."""
@@ -609,9 +654,11 @@ class OverlayEngine:
         once (in steps of _POINTS_PER_STEP); other footprints are answered one by one."""
         snapshot = self._snapshot
         radii = _Radii.checked(nearby_radius_m, gap_search_m, boundary_search_m)
-        geoms = np.array(list(geometries) or [], dtype=object)
+        items = list(geometries)
+        geoms = np.empty(len(items), dtype=object)
+        geoms[:] = items  # (np.array() would look into every geometry)
         out: list[OverlayResult | None] = [None] * len(geoms)
-        is_point = np.array([_is_point(g) for g in geoms], dtype=bool)
+        is_point = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
         at = np.flatnonzero(is_point)
         if len(at):
             xy = shapely.get_coordinates(geoms[at])
@@ -672,7 +719,7 @@ def _distances(
     big = snapshot.measured_by_edges(feature)
     at = np.flatnonzero(big)
     if len(at):
-        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap_m[at])
+        out[at] = _edge_distances(snapshot, px[at], py[at], feature[at], cap_m[at])
     small = np.flatnonzero(~big)
     if 0 < len(small) <= _PREFILTER_PAIRS:  # few pairs: drop the surely too far in one call
         degrees = shapely.distance(
@@ -693,6 +740,7 @@ class _ChunkCache:
 
     def __init__(self, snapshot: _Snapshot) -> None:
         self._geoms = snapshot.geoms
+        self._segments = snapshot.segments
         self._parts: list[Chunks] = []
         self._part = np.full(len(snapshot.geoms), -1, dtype=np.intp)
         self._row = np.full(len(snapshot.geoms), -1, dtype=np.intp)
@@ -703,7 +751,8 @@ class _ChunkCache:
         if len(missing):
             self._part[missing] = len(self._parts)
             self._row[missing] = np.arange(len(missing))
-            self._parts.append(Chunks(self._geoms[missing]))
+            codes = [self._segments[f] for f in missing.tolist()]
+            self._parts.append(Chunks(self._geoms[missing], codes))
         part = self._part[features]
         for k in np.unique(part).tolist():
             sel = np.flatnonzero(part == k)
@@ -723,7 +772,7 @@ def _boundary_distances(
     at = np.flatnonzero(snapshot.boundary[feature])
     if len(at):
         cap = None if cap_m is None else np.full(len(at), float(cap_m))
-        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap)
+        out[at] = _edge_distances(snapshot, px[at], py[at], feature[at], cap)
     return out
 
 
@@ -752,15 +801,95 @@ def _points_step(
     points = shapely.points(xs, ys)
     # containment: the features whose box holds the point, then point-in-feature (prepared)
     p, g = snapshot.tree.query(points)
-    if len(g):
-        with _PREPARED_LOCK:
-            inside = shapely.intersects_xy(snapshot.geoms[g], xs[p], ys[p])
-        hit_p, hit_g = p[inside], g[inside]
-    else:
-        hit_p, hit_g = p, g
+    inside = _contained(snapshot, xs, ys, p, g)
+    hit_p, hit_g = p[inside], g[inside]
     near_p, near_g, near_d = _searched(snapshot, xs, ys, hit_p, hit_g, radii, cache)
     boundary_d = _boundary_distances(snapshot, xs[hit_p], ys[hit_p], hit_g, radii.boundary)
     return _assembled(snapshot, n, hit_p, hit_g, boundary_d, near_p, near_g, near_d, radii)
+
+
+# Grid cells (degrees): the points of a cell that no edge of a big feature comes into are alike
+# for that feature (all inside or all outside), or all farther from its edges than a radius.
+_CELL_DEG = 0.125
+
+
+class _Cells:
+    """The grid cells of (point, big feature) pairs: one key per feature and cell."""
+
+    def __init__(
+        self, px: NDArray[np.float64], py: NDArray[np.float64], feature: NDArray[np.intp]
+    ) -> None:
+        cx = np.floor(px / _CELL_DEG).astype(np.int64) + 4096
+        cy = np.floor(py / _CELL_DEG).astype(np.int64) + 4096
+        key = (feature.astype(np.int64) << 26) | (cx << 13) | cy
+        keys, self.first, self.inverse = np.unique(key, return_index=True, return_inverse=True)
+        self.feature = (keys >> 26).astype(np.intp)
+        self.x0 = (((keys >> 13) & 8191) - 4096) * _CELL_DEG
+        self.y0 = ((keys & 8191) - 4096) * _CELL_DEG
+
+    def crossed(self, snapshot: _Snapshot, radius_m: float | None = None) -> NDArray[np.bool_]:
+        """Per key: whether an edge chunk of its feature comes into its cell (or within
+        radius_m of it)."""
+        dlon = dlat = 1e-9  # floor() of a quotient may put a point a rounding off its cell
+        if radius_m is not None:
+            lat = np.maximum(np.abs(self.y0), np.abs(self.y0 + _CELL_DEG))
+            dlon, dlat = covering_margin(radius_m, lat)
+            dlon, dlat = dlon + 1e-9, dlat + 1e-9
+        x0, y0 = self.x0 - dlon, self.y0 - dlat
+        boxes = shapely.box(x0, y0, self.x0 + _CELL_DEG + dlon, self.y0 + _CELL_DEG + dlat)
+        return snapshot.edges.crossing(boxes, self.feature)
+
+
+def _contained(
+    snapshot: _Snapshot,
+    xs: NDArray[np.float64],
+    ys: NDArray[np.float64],
+    p: NDArray[np.intp],
+    g: NDArray[np.intp],
+) -> NDArray[np.bool_]:
+    """Whether point p[i] intersects feature g[i]. A big feature (edge index) with no edge
+    chunk in a grid cell holds all the cell's points or none: one point-in-polygon per cell
+    then, not per point (GEOS's test costs a big feature the more, the more edges cross its
+    scan line)."""
+    out = np.zeros(len(p), dtype=bool)
+    big = np.flatnonzero(snapshot.by_edges[g])
+    each = np.flatnonzero(~snapshot.by_edges[g])
+    if len(big):
+        cells = _Cells(xs[p[big]], ys[p[big]], g[big])
+        crossed = cells.crossed(snapshot)
+        alike = np.flatnonzero(~crossed)
+        once = big[cells.first[alike]]  # one point of each cell without edges
+        cell_inside = np.zeros(len(crossed), dtype=bool)
+        with _PREPARED_LOCK:
+            cell_inside[alike] = shapely.intersects_xy(
+                snapshot.geoms[g[once]], xs[p[once]], ys[p[once]]
+            )
+        out[big] = cell_inside[cells.inverse]
+        each = np.concatenate([each, big[crossed[cells.inverse]]])
+    if len(each):
+        with _PREPARED_LOCK:
+            out[each] = shapely.intersects_xy(snapshot.geoms[g[each]], xs[p[each]], ys[p[each]])
+    return out
+
+
+def _edge_distances(
+    snapshot: _Snapshot,
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    feature: NDArray[np.intp],
+    cap_m: NDArray[np.float64] | None,
+) -> NDArray[np.float64]:
+    """snapshot.edges.distances_m, without the pairs whose grid cell no edge of the feature
+    comes within the cap of (those are farther: inf)."""
+    out = np.full(len(feature), np.inf)
+    if cap_m is None or len(feature) < 64:
+        return snapshot.edges.distances_m(px, py, feature, cap_m)
+    for r in np.unique(cap_m).tolist():
+        at = np.flatnonzero(cap_m == r)
+        cells = _Cells(px[at], py[at], feature[at])
+        at = at[cells.crossed(snapshot, r)[cells.inverse]]
+        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap_m[at])
+    return out
 
 
 def _searched(
@@ -818,52 +947,79 @@ def _assembled(
     near_d: NDArray[np.float64],
     radii: _Radii,
 ) -> list[OverlayResult]:
-    """One OverlayResult per point from the pair arrays (each sorted by point)."""
-    hit_at = np.searchsorted(hit_p, np.arange(n + 1)).tolist()
-    near_at = np.searchsorted(near_p, np.arange(n + 1)).tolist()
-    hit_g_list, boundary_list = hit_g.tolist(), boundary_d.tolist()
-    near_g_list, near_d_list = near_g.tolist(), near_d.tolist()
-    kind_names, sensitive = snapshot.kind_names, snapshot.sensitive_list
-    empty_kinds: dict[str, list[Hit]] = {k: [] for k in snapshot.by_kind}
+    """One OverlayResult per point from the pair arrays (each sorted by point): the orders of
+    _point as array sorts, then one light step per point that shares what points have in common
+    (the same hits; no boundary within the cap; no gap)."""
+    hit_rank, near_rank = snapshot.ranks()
+    kind = snapshot.kind
+    # hits, by point, kind and _hit_order (every share 1.0): one mapping per set of features
+    o = np.lexsort((hit_rank[hit_g], kind[hit_g], hit_p))
+    hit_at = np.searchsorted(hit_p[o], np.arange(n + 1)).tolist()
+    hit_list = hit_g[o].tolist()
+    # boundary distances within the cap: the least per point and kind
+    d = boundary_d[o]
     cap = radii.boundary
+    ok = np.flatnonzero(np.isfinite(d) if cap is None else d <= cap)
+    boundary_of = _least_per_kind(snapshot, hit_p[o][ok], hit_g[o][ok], d[ok], BOUNDARY_KINDS)
+    # nearby: by point, then _near_order (ties in the order found)
+    sensitive = snapshot.sensitive[near_g]
+    sp, sg, sd = near_p[sensitive], near_g[sensitive], near_d[sensitive]
+    o = np.lexsort((np.arange(len(sp)), near_rank[sg], sd, sp))
+    sp, sg, sd = sp[o], sg[o], sd[o]
+    near_at = np.searchsorted(sp, np.arange(n + 1)).tolist()
+    near_list = [snapshot.near(f, v) for f, v in zip(sg.tolist(), sd.tolist(), strict=True)]
+    # nearest units (admin kinds touched by none): the least (distance, series, feature)
+    units = ~sensitive
+    units_of = _least_per_kind(snapshot, near_p[units], near_g[units], near_d[units], ADMIN_KINDS)
+    none: Mapping = MappingProxyType({})
+    made: dict[tuple[int, ...], Mapping[str, Sequence[Hit]]] = {}
+    empty_hits = {k: () for k in snapshot.by_kind}
+    kind_names, layer_versions = snapshot.kind_names, snapshot.layer_versions
     out: list[OverlayResult] = []
     for i in range(n):
-        hits: dict[str, list[Hit]] = {k: [] for k in empty_kinds}
-        boundary: dict[str, float] = {}
-        for j in range(hit_at[i], hit_at[i + 1]):
-            h = snapshot.whole_hit(hit_g_list[j])
-            hits[h.kind].append(h)
-            d = boundary_list[j]
-            if d < boundary.get(h.kind, math.inf) and (cap is None or d <= cap):
-                boundary[h.kind] = d
-        nearby: list[Near] = []
-        units: dict[str, tuple[tuple, Near]] = {}
-        for j in range(near_at[i], near_at[i + 1]):
-            f, d = near_g_list[j], near_d_list[j]
-            if sensitive[f]:
-                nearby.append(snapshot.near(f, d))
-                continue
-            kind = kind_names[f]
-            key = snapshot.unit_key(f, d)
-            if kind not in units or key < units[kind][0]:
-                units[kind] = (key, snapshot.near(f, d))
-        nearby.sort(key=_near_order)
+        key = tuple(hit_list[hit_at[i] : hit_at[i + 1]])
+        hits = made.get(key)
+        if hits is None:
+            grouped: dict[str, tuple[Hit, ...]] = dict(empty_hits)
+            for f in key:
+                grouped[kind_names[f]] += (snapshot.whole_hit(f),)
+            hits = made[key] = MappingProxyType(grouped)
         out.append(
             OverlayResult(
-                footprint_type="point",
-                footprint_measure=1.0,
-                hits=MappingProxyType(
-                    {k: tuple(sorted(v, key=_hit_order)) for k, v in hits.items()}
-                ),
-                nearby=tuple(nearby),
-                nearest_unit=MappingProxyType({k: units[k][1] for k in ADMIN_KINDS if k in units}),
-                boundary_distance_m=MappingProxyType(
-                    {k: boundary[k] for k in BOUNDARY_KINDS if k in boundary}
-                ),
-                layer_versions=snapshot.layer_versions,
+                "point",
+                1.0,
+                hits,
+                tuple(near_list[near_at[i] : near_at[i + 1]]),
+                units_of.get(i, none),
+                boundary_of.get(i, none),
+                layer_versions,
             )
         )
     return out
+
+
+def _least_per_kind(
+    snapshot: _Snapshot,
+    p: NDArray[np.intp],
+    g: NDArray[np.intp],
+    d: NDArray[np.float64],
+    kinds: Sequence[str],
+) -> dict[int, Mapping]:
+    """point -> {kind: value} of the pair with the least (distance, series, feature) per point
+    and kind, in the order of `kinds`; a Near for administrative units, metres for boundaries."""
+    if len(p) == 0:
+        return {}
+    kind = snapshot.kind[g]
+    o = np.lexsort((g, d, kind, p))  # snapshot features run by series, then within it
+    p, g, d, kind = p[o], g[o], d[o], kind[o]
+    first = np.flatnonzero(np.r_[True, (p[1:] != p[:-1]) | (kind[1:] != kind[:-1])])
+    place = {k: i for i, k in enumerate(kinds)}
+    found: dict[int, list[tuple[int, str, object]]] = {}
+    boundary = kinds is BOUNDARY_KINDS
+    for i, f, v in zip(p[first].tolist(), g[first].tolist(), d[first].tolist(), strict=True):
+        name = snapshot.kind_names[f]
+        found.setdefault(i, []).append((place[name], name, v if boundary else snapshot.near(f, v)))
+    return {i: MappingProxyType({k: v for _, k, v in sorted(items)}) for i, items in found.items()}
 
 
 # --- one point: the array path's answer, without its per-call array overhead ------------------
