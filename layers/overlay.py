@@ -14,10 +14,16 @@ Semantics, in one place:
   swap the attribute; a query reads the attribute once. GEOS prepared geometries are not
   thread-safe (libgeos/geos#825), so the few calls that use them hold a short module-wide lock.
 - Speed: one STRtree over the features of every active series (with series/kind arrays), so a
-  footprint is one query plan whatever the number of series. Many points (overlay_many) go
-  through one array path: containment, nearby, nearest unit and boundary distance as array
-  operations over all points, in steps. One point (overlay, every screened lead) takes a path
-  of its own without that per-call array overhead: the same candidates in the same order, and
+  footprint is one query plan whatever the number of series. Big features (many vertices, and
+  every unit whose boundary distance is reported) also have their edges in chunks with boxes
+  (an STRtree, and the 0.125° grid cells the boxes meet): where no edge comes near, a footprint
+  is wholly inside or wholly outside such a feature and farther from its edges than the box
+  around it, which spares GEOS's tests on the feature itself (slow for a many-part one).
+  Many points (overlay_many) go through one array path: containment (once per grid cell and big
+  feature whose edges stay out of the cell), nearby, nearest unit and boundary distance as array
+  operations over all points, in steps; the result objects are assembled from array sorts and
+  share what points have in common. One point (overlay, every screened lead) takes a path of
+  its own without that per-call array overhead: the same candidates in the same order, and
   distances with the same arithmetic per segment (layers.measure.nearest_m is
   Chunks.distances_m for one point, element for element), so both give the same answer to the
   float; tests/layers/test_overlay_bulk.py holds them to it.
@@ -147,10 +153,20 @@ class _EdgeIndex:
         self.members = len(members)
         self._lock = threading.Lock()
         self._built: tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree] | None = None
+        self._cells: _ChunkCells | None = None
 
     def build(self) -> None:
         if self.members:
             self._get()
+            self.cells()
+
+    def cells(self) -> _ChunkCells:
+        """The grid cells the chunk boxes meet (built on first use)."""
+        cells = self._cells
+        if cells is None:
+            chunks, chunk_feature, _, _ = self._get()
+            cells = self._cells = _ChunkCells(chunks.bounds, chunk_feature)
+        return cells
 
     def _get(self) -> tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree]:
         built = self._built
@@ -220,6 +236,89 @@ class _EdgeIndex:
         return chunks.vertices(found)
 
 
+# Grid cells (degrees): the points of a cell that no edge of a big feature comes into are alike
+# for that feature (all inside or all outside), or all farther from its edges than a radius.
+_CELL_DEG = 0.125
+# A chunk whose box spans more cells than this (a long edge) is tested by its box instead.
+_WIDE_CELLS = 64
+
+
+def _cell_keys(
+    feature: NDArray[np.intp], cx: NDArray[np.int64], cy: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    return (feature.astype(np.int64) << 26) | ((cx + 4096) << 13) | (cy + 4096)
+
+
+class _ChunkCells:
+    """Which grid cells (feature, cell x, cell y) the edge chunks' boxes meet, as sorted keys:
+    a few per chunk, no geometry (and the boxes of the few that span many cells)."""
+
+    def __init__(self, bounds: NDArray[np.float64], feature: NDArray[np.intp]) -> None:
+        pad = 1e-9  # floor() of a quotient may put a point a rounding off its cell
+        x0 = np.floor((bounds[:, 0] - pad) / _CELL_DEG).astype(np.int64)
+        y0 = np.floor((bounds[:, 1] - pad) / _CELL_DEG).astype(np.int64)
+        nx = np.floor((bounds[:, 2] + pad) / _CELL_DEG).astype(np.int64) - x0 + 1
+        ny = np.floor((bounds[:, 3] + pad) / _CELL_DEG).astype(np.int64) - y0 + 1
+        wide = nx * ny > _WIDE_CELLS
+        self.wide_bounds, self.wide_feature = bounds[wide], feature[wide]
+        x0, y0, nx, ny, feature = x0[~wide], y0[~wide], nx[~wide], ny[~wide], feature[~wide]
+        count = nx * ny
+        of = np.repeat(np.arange(len(count)), count)
+        k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        cx = x0[of] + k % nx[of]
+        cy = y0[of] + k // nx[of]
+        self.keys = np.unique(_cell_keys(feature[of], cx, cy))
+        self._key_set: frozenset[int] | None = None
+
+    def in_box(self, feature: int, x0: float, y0: float, x1: float, y1: float) -> bool:
+        """Whether a chunk box of `feature` may meet the box (False: certainly not)."""
+        keys = self._key_set
+        if keys is None:  # for one point at a time: a set (a few MB), made on first use
+            keys = self._key_set = frozenset(self.keys.tolist())
+        pad = 1e-9
+        cx0, cx1 = math.floor((x0 - pad) / _CELL_DEG), math.floor((x1 + pad) / _CELL_DEG)
+        cy0, cy1 = math.floor((y0 - pad) / _CELL_DEG), math.floor((y1 + pad) / _CELL_DEG)
+        if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > _WIDE_CELLS:
+            return True
+        base = feature << 26
+        for cx in range(cx0, cx1 + 1):
+            for cy in range(cy0, cy1 + 1):
+                if base | ((cx + 4096) << 13) | (cy + 4096) in keys:
+                    return True
+        return any(
+            f == feature
+            and b[0] <= x1 + pad
+            and b[2] >= x0 - pad
+            and b[1] <= y1 + pad
+            and b[3] >= y0 - pad
+            for b, f in zip(self.wide_bounds.tolist(), self.wide_feature.tolist(), strict=True)
+        )
+
+    def met(
+        self, feature: NDArray[np.intp], cx: NDArray[np.int64], cy: NDArray[np.int64], reach: int
+    ) -> NDArray[np.bool_]:
+        """Whether a chunk box meets cell (cx[i], cy[i]) of feature[i] or one within `reach`
+        cells of it."""
+        out = np.zeros(len(feature), dtype=bool)
+        keys = self.keys
+        if len(keys):
+            for dx in range(-reach, reach + 1):
+                for dy in range(-reach, reach + 1):
+                    key = _cell_keys(feature, cx + dx, cy + dy)
+                    at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+                    out |= keys[at] == key
+        pad = 1e-9
+        for b, f in zip(self.wide_bounds, self.wide_feature.tolist(), strict=True):
+            out |= (
+                (feature == f)
+                & ((cx + reach + 1) * _CELL_DEG + pad >= b[0])
+                & ((cx - reach) * _CELL_DEG - pad <= b[2])
+                & ((cy + reach + 1) * _CELL_DEG + pad >= b[1])
+                & ((cy - reach) * _CELL_DEG - pad <= b[3])
+            )
+        return out
+
+
 class _SnapshotEdges:
     """The series' edge indexes seen with the snapshot's feature numbers."""
 
@@ -229,6 +328,8 @@ class _SnapshotEdges:
         self._order = order
         self._owner = owner
         self._offset = offset
+        self._owner_list = owner.tolist()
+        self._offset_list = offset.tolist()
 
     def distances_m(
         self,
@@ -249,29 +350,41 @@ class _SnapshotEdges:
             )
         return out
 
-    def crossing(self, boxes: NDArray[np.object_], feature: NDArray[np.intp]) -> NDArray[np.bool_]:
-        """Whether feature[i] has an edge chunk whose box meets boxes[i]."""
-        out = np.zeros(len(boxes), dtype=bool)
+    def cells_met(
+        self,
+        feature: NDArray[np.intp],
+        cx: NDArray[np.int64],
+        cy: NDArray[np.int64],
+        reach: int,
+    ) -> NDArray[np.bool_]:
+        """Whether an edge chunk box of feature[i] meets cell (cx[i], cy[i]) or one within
+        `reach` cells of it."""
+        out = np.zeros(len(feature), dtype=bool)
         owner = self._owner[feature]
         for o in np.unique(owner).tolist():
             at = np.flatnonzero(owner == o)
-            _, chunk_feature, _, tree = self._order[o].edges._get()
-            i, chunk = tree.query(boxes[at])
-            mine = chunk_feature[chunk] == feature[at[i]] - self._offset[o]
-            out[at[i[mine]]] = True
+            cells = self._order[o].edges.cells()
+            out[at] = cells.met(feature[at] - self._offset[o], cx[at], cy[at], reach)
         return out
 
     def chunks_near(
-        self, box: shapely.Polygon, feature: list[int]
+        self, box: shapely.Polygon, feature: list[int], bounds: tuple | None = None
     ) -> dict[int, tuple[int, NDArray[np.intp]]]:
         """feature -> (its series, its edge chunks whose box meets `box`), for those of
-        `feature` with any: the others are farther from anything in the box than its sides."""
+        `feature` with any: the others are farther from anything in the box than its sides.
+        (bounds: the box's, when known.) The grid cells rule most out without a tree query."""
+        x0, y0, x1, y1 = box.bounds if bounds is None else bounds
+        owner, offset, order = self._owner_list, self._offset_list, self._order
+        todo: dict[int, list[int]] = {}
+        for f in feature:
+            o = owner[f]
+            local = f - offset[o]
+            if order[o].edges.cells().in_box(local, x0, y0, x1, y1):
+                todo.setdefault(o, []).append(local)
         out = {}
-        for o in {int(self._owner[f]) for f in feature}:
-            offset = int(self._offset[o])
-            mine = [f - offset for f in feature if self._owner[f] == o]
-            for f, chunks in self._order[o].edges.chunks_near(box, mine).items():
-                out[f + offset] = (o, chunks)
+        for o, mine in todo.items():
+            for f, chunks in order[o].edges.chunks_near(box, mine).items():
+                out[f + offset[o]] = (o, chunks)
         return out
 
     def point_distances_m(
@@ -388,7 +501,9 @@ class _Snapshot:
     # feature -> Hit with share 1.0 (a point's hits), built on first use; values never change
     whole_hits: dict[int, Hit] = field(default_factory=dict)
     # feature -> its Near's fields but the distance, built on first use
-    near_about: dict[int, tuple] = field(default_factory=dict)
+    near_about: dict[int, tuple[str, str, int, int | str, str | None, str | None]] = field(
+        default_factory=dict
+    )
     # the result orders as ranks (ranks()), built on first use
     _ranks: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = field(default_factory=list)
 
@@ -478,7 +593,8 @@ class _Snapshot:
                 near.code,
                 near.name,
             )
-        return Near(*about, distance_m)
+        kind, series, version_id, feature_id, code, name = about
+        return Near(kind, series, version_id, feature_id, code, name, distance_m)
 
     def ranks(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Per feature, its place among the others in _hit_order when shares are alike, and
@@ -722,9 +838,9 @@ def _distances(
         out[at] = _edge_distances(snapshot, px[at], py[at], feature[at], cap_m[at])
     small = np.flatnonzero(~big)
     if 0 < len(small) <= _PREFILTER_PAIRS:  # few pairs: drop the surely too far in one call
-        degrees = shapely.distance(
-            snapshot.geoms[feature[small]], shapely.points(px[small], py[small])
-        )
+        points = shapely.points(px[small], py[small])
+        with _PREPARED_LOCK:  # a prepared geometry's distance index is built on first use
+            degrees = shapely.distance(snapshot.geoms[feature[small]], points)
         small = small[metres_lower_bound(degrees, py[small]) <= cap_m[small]]
     if len(small):
         cache = chunk_cache if chunk_cache is not None else _ChunkCache(snapshot)
@@ -808,36 +924,30 @@ def _points_step(
     return _assembled(snapshot, n, hit_p, hit_g, boundary_d, near_p, near_g, near_d, radii)
 
 
-# Grid cells (degrees): the points of a cell that no edge of a big feature comes into are alike
-# for that feature (all inside or all outside), or all farther from its edges than a radius.
-_CELL_DEG = 0.125
-
-
 class _Cells:
     """The grid cells of (point, big feature) pairs: one key per feature and cell."""
 
     def __init__(
         self, px: NDArray[np.float64], py: NDArray[np.float64], feature: NDArray[np.intp]
     ) -> None:
-        cx = np.floor(px / _CELL_DEG).astype(np.int64) + 4096
-        cy = np.floor(py / _CELL_DEG).astype(np.int64) + 4096
-        key = (feature.astype(np.int64) << 26) | (cx << 13) | cy
-        keys, self.first, self.inverse = np.unique(key, return_index=True, return_inverse=True)
+        cx = np.floor(px / _CELL_DEG).astype(np.int64)
+        cy = np.floor(py / _CELL_DEG).astype(np.int64)
+        keys, self.first, self.inverse = np.unique(
+            _cell_keys(feature, cx, cy), return_index=True, return_inverse=True
+        )
         self.feature = (keys >> 26).astype(np.intp)
-        self.x0 = (((keys >> 13) & 8191) - 4096) * _CELL_DEG
-        self.y0 = ((keys & 8191) - 4096) * _CELL_DEG
+        self.cx = ((keys >> 13) & 8191) - 4096
+        self.cy = (keys & 8191) - 4096
 
     def crossed(self, snapshot: _Snapshot, radius_m: float | None = None) -> NDArray[np.bool_]:
         """Per key: whether an edge chunk of its feature comes into its cell (or within
         radius_m of it)."""
-        dlon = dlat = 1e-9  # floor() of a quotient may put a point a rounding off its cell
-        if radius_m is not None:
-            lat = np.maximum(np.abs(self.y0), np.abs(self.y0 + _CELL_DEG))
-            dlon, dlat = covering_margin(radius_m, lat)
-            dlon, dlat = dlon + 1e-9, dlat + 1e-9
-        x0, y0 = self.x0 - dlon, self.y0 - dlat
-        boxes = shapely.box(x0, y0, self.x0 + _CELL_DEG + dlon, self.y0 + _CELL_DEG + dlat)
-        return snapshot.edges.crossing(boxes, self.feature)
+        reach = 0
+        if radius_m is not None and len(self.cy):
+            lat = float(np.abs(self.cy).max() + 1) * _CELL_DEG
+            dlon, dlat = covering_margin_of(radius_m, min(lat, 89.0))
+            reach = math.ceil(max(dlon, dlat) / _CELL_DEG)
+        return snapshot.edges.cells_met(self.feature, self.cx, self.cy, reach)
 
 
 def _contained(
@@ -1050,7 +1160,7 @@ def _point(snapshot: _Snapshot, point: BaseGeometry, radii: _Radii) -> OverlayRe
     units = [f for f in hit if snapshot.boundary_list[f]]
     if units and cap is not None:  # no edge in the box around the point: farther than cap
         box = boxes.around(cap)
-        near = snapshot.edges.chunks_near(box, units)
+        near = snapshot.edges.chunks_near(box, units, boxes.bounds(cap))
         if near:  # nor when the unit holds the box
             with _PREPARED_LOCK:
                 held = shapely.contains_properly(snapshot.geoms[list(near)], box).tolist()
@@ -1127,15 +1237,21 @@ class _Boxes:
 
     def __init__(self, x: float, y: float) -> None:
         self.x, self.y = x, y
-        self._made: dict[float, shapely.Polygon] = {}
+        self._made: dict[float, tuple[shapely.Polygon, tuple[float, float, float, float]]] = {}
 
     def around(self, radius_m: float) -> shapely.Polygon:
-        box = self._made.get(radius_m)
-        if box is None:
+        return self._get(radius_m)[0]
+
+    def bounds(self, radius_m: float) -> tuple[float, float, float, float]:
+        return self._get(radius_m)[1]
+
+    def _get(self, radius_m: float):
+        made = self._made.get(radius_m)
+        if made is None:
             dlon, dlat = covering_margin_of(radius_m, self.y)
-            x, y = self.x, self.y
-            box = self._made[radius_m] = shapely.box(x - dlon, y - dlat, x + dlon, y + dlat)
-        return box
+            bounds = (self.x - dlon, self.y - dlat, self.x + dlon, self.y + dlat)
+            made = self._made[radius_m] = (shapely.box(*bounds), bounds)
+        return made
 
 
 def _point_distances(
@@ -1147,10 +1263,12 @@ def _point_distances(
     big = [i for i, f in enumerate(features) if snapshot.by_edges_list[f]]
     for r in {cap_m[i] for i in big}:
         of_r = [i for i in big if cap_m[i] == r]
-        near = snapshot.edges.chunks_near(boxes.around(r), [features[i] for i in of_r])
-        d = snapshot.edges.point_distances_m(x, y, near, r) if near else {}
+        near = snapshot.edges.chunks_near(
+            boxes.around(r), [features[i] for i in of_r], boxes.bounds(r)
+        )
+        found = snapshot.edges.point_distances_m(x, y, near, r) if near else {}
         for i in of_r:
-            out[i] = d.get(features[i], math.inf)
+            out[i] = found.get(features[i], math.inf)
     small = [i for i, f in enumerate(features) if not snapshot.by_edges_list[f]]
     if small:
         chosen = [features[i] for i in small]
@@ -1271,7 +1389,8 @@ def _footprint_distances(
     lower = np.zeros(len(g))
     by_edges = snapshot.measured_by_edges(g)
     small = np.flatnonzero(~by_edges)
-    degrees = shapely.distance(snapshot.geoms[g[small]], fp.geometry)
+    with _PREPARED_LOCK:  # a prepared geometry's distance index is built on first use
+        degrees = shapely.distance(snapshot.geoms[g[small]], fp.geometry)
     lower[small] = metres_lower_bound(degrees, lat)
     big = np.flatnonzero(by_edges).tolist()
     if big:
