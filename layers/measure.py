@@ -14,6 +14,7 @@ Shorter edges, all real boundaries and leads of a few km, are measured exactly a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import shapely
@@ -288,30 +289,43 @@ class Chunks:
     same line); segment i joins vertex i to i + 1 when both are on one line (else it is no
     segment, or a zero-length one for a lone point). No copy beyond the coordinates."""
 
-    __slots__ = ("bounds", "of_geometry", "starts", "stops", "to", "xy")
+    __slots__ = ("bounds", "of_geometry", "starts", "stops", "to", "x", "xy", "y")
 
-    def __init__(self, geometries) -> None:
+    def __init__(self, geometries, codes: Sequence[bytes] | None = None) -> None:
+        """codes: the geometries' segment_codes when known (no need to take them apart)."""
         geoms = np.asarray(geometries, dtype=object)
-        lines, owners = linework(geoms)
-        self.xy, line_of = shapely.get_coordinates(lines, return_index=True)
-        n = len(self.xy)
-        # the other end of segment i: i + 1 on the same line, i for a lone point, -1 for none
-        to = np.full(n, -1, dtype=np.intp)
-        same = np.flatnonzero(line_of[1:] == line_of[:-1])
-        to[same] = same + 1
-        lone = np.bincount(line_of, minlength=len(lines))[line_of] == 1
-        to[lone] = np.flatnonzero(lone)
+        if codes is None:
+            lines, owners = linework(geoms)
+            xy, line_of = shapely.get_coordinates(lines, return_index=True)
+            n = len(xy)
+            # the other end of segment i: i + 1 on the same line, i for a lone point, -1 for none
+            to = np.full(n, -1, dtype=np.intp)
+            same = np.flatnonzero(line_of[1:] == line_of[:-1])
+            to[same] = same + 1
+            lone = np.bincount(line_of, minlength=len(lines))[line_of] == 1
+            to[lone] = np.flatnonzero(lone)
+            vertex_owner = owners[line_of]
+            line_first = np.searchsorted(line_of, np.arange(len(lines) + 1))[line_of]
+        else:
+            xy = shapely.get_coordinates(geoms)
+            n = len(xy)
+            code = np.frombuffer(b"".join(codes), dtype=np.uint8)
+            index = np.arange(n)
+            to = np.where(code == 0, index + 1, np.where(code == 2, index, -1))
+            vertex_owner = np.repeat(np.arange(len(geoms)), [len(c) for c in codes])
+            first = np.r_[True, code[:-1] != 0] if n else np.empty(0, dtype=bool)
+            line_first = np.maximum.accumulate(np.where(first, index, 0))
+        self.xy = np.asfortranarray(xy)  # its columns contiguous: x and y
+        self.x, self.y = self.xy[:, 0], self.xy[:, 1]
         self.to = to
-        vertex_owner = owners[line_of]
-        line_first = np.searchsorted(line_of, np.arange(len(lines) + 1))
-        position = np.arange(n) - line_first[line_of]
+        position = np.arange(n) - line_first
         self.starts = np.flatnonzero(position % CHUNK == 0)
         self.stops = np.append(self.starts[1:], n)  # exclusive for segments' first vertices
         if n:
             # the end vertex of the chunk's last segment (a chunk at a line's end: its own)
             last = to[self.stops - 1]
             last = np.where(last >= 0, last, self.stops - 1)
-            x, y = self.xy[:, 0], self.xy[:, 1]
+            x, y = self.x, self.y
             self.bounds = np.column_stack(
                 [
                     np.minimum(np.minimum.reduceat(x, self.starts), x[last]),
@@ -358,11 +372,10 @@ class Chunks:
         pair = np.repeat(np.repeat(np.arange(len(per)), per), counts)[real]
         rows, ends = rows[real], ends[real]
         c = frame_scale_of(y)
-        a, e = self.xy[rows], self.xy[ends]
-        x0 = (a[:, 0] - x) * c
-        y0 = a[:, 1] - y
-        dx = (e[:, 0] - x) * c - x0
-        dy = e[:, 1] - y - y0
+        x0 = (self.x[rows] - x) * c
+        y0 = self.y[rows] - y
+        dx = (self.x[ends] - x) * c - x0
+        dy = self.y[ends] - y - y0
         return x0, y0, dx, dy, np.bincount(pair, minlength=len(per)).tolist()
 
     def distances_m(
@@ -379,53 +392,72 @@ class Chunks:
         out = np.full(n_pairs, np.inf)
         if len(pair) == 0:
             return out
-        x, y = px[pair], py[pair]
-        c = frame_scale(y)
+        if len(pair) > 1 and (pair[1:] < pair[:-1]).any():
+            order = np.argsort(pair, kind="stable")
+            pair, chunk = pair[order], chunk[order]
+        c_pair = frame_scale(py)
+        x, y, c = px[pair], py[pair], c_pair[pair]
         b = self.bounds[chunk]
         gx = np.maximum(np.maximum(b[:, 0] - x, x - b[:, 2]), 0.0) * c
         gy = np.maximum(np.maximum(b[:, 1] - y, y - b[:, 3]), 0.0)
-        lower = np.hypot(gx, gy)
-        v = self.xy[self.starts[chunk]]
-        upper = np.hypot((v[:, 0] - x) * c, v[:, 1] - y)
+        lower2 = gx * gx + gy * gy
+        first = self.starts[chunk]
+        ux = (self.x[first] - x) * c
+        uy = self.y[first] - y
+        upper2 = ux * ux + uy * uy
+        group = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])  # rows run by pair
+        present = pair[group]
         best_upper = np.full(n_pairs, np.inf)
-        np.minimum.at(best_upper, pair, upper)
+        best_upper[present] = np.sqrt(np.minimum.reduceat(upper2, group))
         limit = best_upper * (1.0 + _relative_tolerance(best_upper, py)) + 1e-12
         if cap_m is not None:
             cap_m = np.asarray(cap_m, float)  # one for all pairs, or one per pair
             limit = np.minimum(limit, cap_m * (1.01 / _MIN_M_PER_DEG_LAT) + 1e-9)
-        keep = lower <= limit[pair]
-        pair, chunk, x, y, c = pair[keep], chunk[keep], x[keep], y[keep], c[keep]
-        # the kept chunks' segments
+        keep = np.flatnonzero(lower2 <= (limit * limit)[pair])
+        pair, chunk = pair[keep], chunk[keep]
+        # the kept chunks' segments (rows still run by pair)
         counts = self.stops[chunk] - self.starts[chunk]
         rows = np.repeat(self.starts[chunk] - (np.cumsum(counts) - counts), counts) + np.arange(
             counts.sum()
         )
         ends = self.to[rows]
-        real = ends >= 0
+        real = np.flatnonzero(ends >= 0)
         rows, ends = rows[real], ends[real]
         pair = np.repeat(pair, counts)[real]
-        x, y, c = np.repeat(x, counts)[real], np.repeat(y, counts)[real], np.repeat(c, counts)[real]
-        a, e = self.xy[rows], self.xy[ends]
-        x0 = (a[:, 0] - x) * c
-        y0 = a[:, 1] - y
-        dx = (e[:, 0] - x) * c - x0
-        dy = e[:, 1] - y - y0
-        length2 = dx * dx + dy * dy
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(length2 > 0, -(x0 * dx + y0 * dy) / length2, 0.0)
-        t = np.clip(t, 0.0, 1.0)
-        qx = x0 + t * dx
-        qy = y0 + t * dy
-        local2 = qx * qx + qy * qy  # squared, as nearest_m has it
-        least2 = np.full(n_pairs, np.inf)
-        np.minimum.at(least2, pair, local2)
-        least = np.sqrt(least2)
-        limit = least * (1.0 + _relative_tolerance(least, py)) + 1e-12
-        near = local2 <= (limit * limit)[pair]
-        pair = pair[near]
-        exact = geodesic_point_distance(
-            x[near], y[near], qx[near] / c[near] + x[near], qy[near] + y[near]
-        )
+        x, y, c = px[pair], py[pair], c_pair[pair]
+        x0 = (self.x[rows] - x) * c
+        y0 = self.y[rows] - y
+        dx = (self.x[ends] - x) * c - x0
+        dy = self.y[ends] - y - y0
+        # t = clip(-(x0·dx + y0·dy) / |d|², 0, 1) is -w (as nearest_m has it)
+        w = x0 * dx
+        w += y0 * dy
+        length2 = dx * dx
+        length2 += dy * dy
+        with np.errstate(invalid="ignore"):
+            w /= length2
+        np.fmin(w, 0.0, out=w)
+        np.fmax(w, -1.0, out=w)
+        qx = w * dx
+        np.subtract(x0, qx, out=qx)
+        qy = w * dy
+        np.subtract(y0, qy, out=qy)
+        local2 = qx * qx
+        local2 += qy * qy
+        if len(pair) == 0:
+            return out
+        group = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+        present = pair[group]
+        least = np.full(n_pairs, np.inf)
+        least[present] = np.sqrt(np.minimum.reduceat(local2, group))
+        tolerance = _relative_tolerance(least, py)
+        limit = least * (1.0 + tolerance) + 1e-12
+        limit2 = limit * limit
+        if cap_m is not None:  # surely beyond the cap (the frame errs by less): none
+            limit2[least * _MIN_M_PER_DEG_LAT * (1.0 - tolerance) > cap_m] = -1.0
+        near = np.flatnonzero(local2 <= limit2[pair])
+        pair, x, y, c = pair[near], x[near], y[near], c[near]
+        exact = geodesic_point_distance(x, y, qx[near] / c + x, qy[near] + y)
         np.minimum.at(out, pair, exact)
         if cap_m is not None:
             out[out > cap_m] = np.inf

@@ -14,10 +14,16 @@ Semantics, in one place:
   swap the attribute; a query reads the attribute once. GEOS prepared geometries are not
   thread-safe (libgeos/geos#825), so the few calls that use them hold a short module-wide lock.
 - Speed: one STRtree over the features of every active series (with series/kind arrays), so a
-  footprint is one query plan whatever the number of series. Many points (overlay_many) go
-  through one array path: containment, nearby, nearest unit and boundary distance as array
-  operations over all points, in steps. One point (overlay, every screened lead) takes a path
-  of its own without that per-call array overhead: the same candidates in the same order, and
+  footprint is one query plan whatever the number of series. Big features (many vertices, and
+  every unit whose boundary distance is reported) also have their edges in chunks with boxes
+  (an STRtree, and the 0.125° grid cells the boxes meet): where no edge comes near, a footprint
+  is wholly inside or wholly outside such a feature and farther from its edges than the box
+  around it, which spares GEOS's tests on the feature itself (slow for a many-part one).
+  Many points (overlay_many) go through one array path: containment (once per grid cell and big
+  feature whose edges stay out of the cell), nearby, nearest unit and boundary distance as array
+  operations over all points, in steps; the result objects are assembled from array sorts and
+  share what points have in common. One point (overlay, every screened lead) takes a path of
+  its own without that per-call array overhead: the same candidates in the same order, and
   distances with the same arithmetic per segment (layers.measure.nearest_m is
   Chunks.distances_m for one point, element for element), so both give the same answer to the
   float; tests/layers/test_overlay_bulk.py holds them to it.
@@ -147,10 +153,20 @@ class _EdgeIndex:
         self.members = len(members)
         self._lock = threading.Lock()
         self._built: tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree] | None = None
+        self._cells: _ChunkCells | None = None
 
     def build(self) -> None:
         if self.members:
             self._get()
+            self.cells()
+
+    def cells(self) -> _ChunkCells:
+        """The grid cells the chunk boxes meet (built on first use)."""
+        cells = self._cells
+        if cells is None:
+            chunks, chunk_feature, _, _ = self._get()
+            cells = self._cells = _ChunkCells(chunks.bounds, chunk_feature)
+        return cells
 
     def _get(self) -> tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree]:
         built = self._built
@@ -220,6 +236,89 @@ class _EdgeIndex:
         return chunks.vertices(found)
 
 
+# Grid cells (degrees): the points of a cell that no edge of a big feature comes into are alike
+# for that feature (all inside or all outside), or all farther from its edges than a radius.
+_CELL_DEG = 0.125
+# A chunk whose box spans more cells than this (a long edge) is tested by its box instead.
+_WIDE_CELLS = 64
+
+
+def _cell_keys(
+    feature: NDArray[np.intp], cx: NDArray[np.int64], cy: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    return (feature.astype(np.int64) << 26) | ((cx + 4096) << 13) | (cy + 4096)
+
+
+class _ChunkCells:
+    """Which grid cells (feature, cell x, cell y) the edge chunks' boxes meet, as sorted keys:
+    a few per chunk, no geometry (and the boxes of the few that span many cells)."""
+
+    def __init__(self, bounds: NDArray[np.float64], feature: NDArray[np.intp]) -> None:
+        pad = 1e-9  # floor() of a quotient may put a point a rounding off its cell
+        x0 = np.floor((bounds[:, 0] - pad) / _CELL_DEG).astype(np.int64)
+        y0 = np.floor((bounds[:, 1] - pad) / _CELL_DEG).astype(np.int64)
+        nx = np.floor((bounds[:, 2] + pad) / _CELL_DEG).astype(np.int64) - x0 + 1
+        ny = np.floor((bounds[:, 3] + pad) / _CELL_DEG).astype(np.int64) - y0 + 1
+        wide = nx * ny > _WIDE_CELLS
+        self.wide_bounds, self.wide_feature = bounds[wide], feature[wide]
+        x0, y0, nx, ny, feature = x0[~wide], y0[~wide], nx[~wide], ny[~wide], feature[~wide]
+        count = nx * ny
+        of = np.repeat(np.arange(len(count)), count)
+        k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        cx = x0[of] + k % nx[of]
+        cy = y0[of] + k // nx[of]
+        self.keys = np.unique(_cell_keys(feature[of], cx, cy))
+        self._key_set: frozenset[int] | None = None
+
+    def in_box(self, feature: int, x0: float, y0: float, x1: float, y1: float) -> bool:
+        """Whether a chunk box of `feature` may meet the box (False: certainly not)."""
+        keys = self._key_set
+        if keys is None:  # for one point at a time: a set (a few MB), made on first use
+            keys = self._key_set = frozenset(self.keys.tolist())
+        pad = 1e-9
+        cx0, cx1 = math.floor((x0 - pad) / _CELL_DEG), math.floor((x1 + pad) / _CELL_DEG)
+        cy0, cy1 = math.floor((y0 - pad) / _CELL_DEG), math.floor((y1 + pad) / _CELL_DEG)
+        if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > _WIDE_CELLS:
+            return True
+        base = feature << 26
+        for cx in range(cx0, cx1 + 1):
+            for cy in range(cy0, cy1 + 1):
+                if base | ((cx + 4096) << 13) | (cy + 4096) in keys:
+                    return True
+        return any(
+            f == feature
+            and b[0] <= x1 + pad
+            and b[2] >= x0 - pad
+            and b[1] <= y1 + pad
+            and b[3] >= y0 - pad
+            for b, f in zip(self.wide_bounds.tolist(), self.wide_feature.tolist(), strict=True)
+        )
+
+    def met(
+        self, feature: NDArray[np.intp], cx: NDArray[np.int64], cy: NDArray[np.int64], reach: int
+    ) -> NDArray[np.bool_]:
+        """Whether a chunk box meets cell (cx[i], cy[i]) of feature[i] or one within `reach`
+        cells of it."""
+        out = np.zeros(len(feature), dtype=bool)
+        keys = self.keys
+        if len(keys):
+            for dx in range(-reach, reach + 1):
+                for dy in range(-reach, reach + 1):
+                    key = _cell_keys(feature, cx + dx, cy + dy)
+                    at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+                    out |= keys[at] == key
+        pad = 1e-9
+        for b, f in zip(self.wide_bounds, self.wide_feature.tolist(), strict=True):
+            out |= (
+                (feature == f)
+                & ((cx + reach + 1) * _CELL_DEG + pad >= b[0])
+                & ((cx - reach) * _CELL_DEG - pad <= b[2])
+                & ((cy + reach + 1) * _CELL_DEG + pad >= b[1])
+                & ((cy - reach) * _CELL_DEG - pad <= b[3])
+            )
+        return out
+
+
 class _SnapshotEdges:
     """The series' edge indexes seen with the snapshot's feature numbers."""
 
@@ -229,6 +328,8 @@ class _SnapshotEdges:
         self._order = order
         self._owner = owner
         self._offset = offset
+        self._owner_list = owner.tolist()
+        self._offset_list = offset.tolist()
 
     def distances_m(
         self,
@@ -249,17 +350,41 @@ class _SnapshotEdges:
             )
         return out
 
+    def cells_met(
+        self,
+        feature: NDArray[np.intp],
+        cx: NDArray[np.int64],
+        cy: NDArray[np.int64],
+        reach: int,
+    ) -> NDArray[np.bool_]:
+        """Whether an edge chunk box of feature[i] meets cell (cx[i], cy[i]) or one within
+        `reach` cells of it."""
+        out = np.zeros(len(feature), dtype=bool)
+        owner = self._owner[feature]
+        for o in np.unique(owner).tolist():
+            at = np.flatnonzero(owner == o)
+            cells = self._order[o].edges.cells()
+            out[at] = cells.met(feature[at] - self._offset[o], cx[at], cy[at], reach)
+        return out
+
     def chunks_near(
-        self, box: shapely.Polygon, feature: list[int]
+        self, box: shapely.Polygon, feature: list[int], bounds: tuple | None = None
     ) -> dict[int, tuple[int, NDArray[np.intp]]]:
         """feature -> (its series, its edge chunks whose box meets `box`), for those of
-        `feature` with any: the others are farther from anything in the box than its sides."""
+        `feature` with any: the others are farther from anything in the box than its sides.
+        (bounds: the box's, when known.) The grid cells rule most out without a tree query."""
+        x0, y0, x1, y1 = box.bounds if bounds is None else bounds
+        owner, offset, order = self._owner_list, self._offset_list, self._order
+        todo: dict[int, list[int]] = {}
+        for f in feature:
+            o = owner[f]
+            local = f - offset[o]
+            if order[o].edges.cells().in_box(local, x0, y0, x1, y1):
+                todo.setdefault(o, []).append(local)
         out = {}
-        for o in {int(self._owner[f]) for f in feature}:
-            offset = int(self._offset[o])
-            mine = [f - offset for f in feature if self._owner[f] == o]
-            for f, chunks in self._order[o].edges.chunks_near(box, mine).items():
-                out[f + offset] = (o, chunks)
+        for o, mine in todo.items():
+            for f, chunks in order[o].edges.chunks_near(box, mine).items():
+                out[f + offset[o]] = (o, chunks)
         return out
 
     def point_distances_m(
@@ -375,6 +500,12 @@ class _Snapshot:
     local_list: tuple[int, ...]
     # feature -> Hit with share 1.0 (a point's hits), built on first use; values never change
     whole_hits: dict[int, Hit] = field(default_factory=dict)
+    # feature -> its Near's fields but the distance, built on first use
+    near_about: dict[int, tuple[str, str, int, int | str, str | None, str | None]] = field(
+        default_factory=dict
+    )
+    # the result orders as ranks (ranks()), built on first use
+    _ranks: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = field(default_factory=list)
 
     @classmethod
     def of(cls, indexes: Iterable[_SeriesIndex]) -> _Snapshot:
@@ -451,7 +582,37 @@ class _Snapshot:
         return h
 
     def near(self, feature: int, distance_m: float) -> Near:
-        return self.order[self.owner_list[feature]].near(self.local_list[feature], distance_m)
+        about = self.near_about.get(feature)
+        if about is None:
+            near = self.order[self.owner_list[feature]].near(self.local_list[feature], 0.0)
+            about = self.near_about[feature] = (
+                near.kind,
+                near.series,
+                near.version_id,
+                near.feature_id,
+                near.code,
+                near.name,
+            )
+        kind, series, version_id, feature_id, code, name = about
+        return Near(kind, series, version_id, feature_id, code, name, distance_m)
+
+    def ranks(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Per feature, its place among the others in _hit_order when shares are alike, and
+        in _near_order when distances are alike (equal keys, equal places)."""
+        if not self._ranks:
+            keys = [
+                (ix.series, f.code or "", str(f.feature_id))
+                for ix in self.order
+                for f in ix.version.features
+            ]
+            n = len(keys)
+            hit = np.empty(n, dtype=np.intp)
+            hit[sorted(range(n), key=keys.__getitem__)] = np.arange(n)
+            near_keys = sorted({k[:2] for k in keys})
+            place = {k: i for i, k in enumerate(near_keys)}
+            near = np.array([place[k[:2]] for k in keys], dtype=np.intp)
+            self._ranks.append((hit, near))
+        return self._ranks[0]
 
     def unit_key(self, feature: int, distance_m: float) -> tuple[float, str, int]:
         """The order of candidate nearest units: distance, then series and feature."""
@@ -609,9 +770,11 @@ class OverlayEngine:
         once (in steps of _POINTS_PER_STEP); other footprints are answered one by one."""
         snapshot = self._snapshot
         radii = _Radii.checked(nearby_radius_m, gap_search_m, boundary_search_m)
-        geoms = np.array(list(geometries) or [], dtype=object)
+        items = list(geometries)
+        geoms = np.empty(len(items), dtype=object)
+        geoms[:] = items  # (np.array() would look into every geometry)
         out: list[OverlayResult | None] = [None] * len(geoms)
-        is_point = np.array([_is_point(g) for g in geoms], dtype=bool)
+        is_point = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
         at = np.flatnonzero(is_point)
         if len(at):
             xy = shapely.get_coordinates(geoms[at])
@@ -672,12 +835,12 @@ def _distances(
     big = snapshot.measured_by_edges(feature)
     at = np.flatnonzero(big)
     if len(at):
-        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap_m[at])
+        out[at] = _edge_distances(snapshot, px[at], py[at], feature[at], cap_m[at])
     small = np.flatnonzero(~big)
     if 0 < len(small) <= _PREFILTER_PAIRS:  # few pairs: drop the surely too far in one call
-        degrees = shapely.distance(
-            snapshot.geoms[feature[small]], shapely.points(px[small], py[small])
-        )
+        points = shapely.points(px[small], py[small])
+        with _PREPARED_LOCK:  # a prepared geometry's distance index is built on first use
+            degrees = shapely.distance(snapshot.geoms[feature[small]], points)
         small = small[metres_lower_bound(degrees, py[small]) <= cap_m[small]]
     if len(small):
         cache = chunk_cache if chunk_cache is not None else _ChunkCache(snapshot)
@@ -693,6 +856,7 @@ class _ChunkCache:
 
     def __init__(self, snapshot: _Snapshot) -> None:
         self._geoms = snapshot.geoms
+        self._segments = snapshot.segments
         self._parts: list[Chunks] = []
         self._part = np.full(len(snapshot.geoms), -1, dtype=np.intp)
         self._row = np.full(len(snapshot.geoms), -1, dtype=np.intp)
@@ -703,7 +867,8 @@ class _ChunkCache:
         if len(missing):
             self._part[missing] = len(self._parts)
             self._row[missing] = np.arange(len(missing))
-            self._parts.append(Chunks(self._geoms[missing]))
+            codes = [self._segments[f] for f in missing.tolist()]
+            self._parts.append(Chunks(self._geoms[missing], codes))
         part = self._part[features]
         for k in np.unique(part).tolist():
             sel = np.flatnonzero(part == k)
@@ -723,7 +888,7 @@ def _boundary_distances(
     at = np.flatnonzero(snapshot.boundary[feature])
     if len(at):
         cap = None if cap_m is None else np.full(len(at), float(cap_m))
-        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap)
+        out[at] = _edge_distances(snapshot, px[at], py[at], feature[at], cap)
     return out
 
 
@@ -752,15 +917,89 @@ def _points_step(
     points = shapely.points(xs, ys)
     # containment: the features whose box holds the point, then point-in-feature (prepared)
     p, g = snapshot.tree.query(points)
-    if len(g):
-        with _PREPARED_LOCK:
-            inside = shapely.intersects_xy(snapshot.geoms[g], xs[p], ys[p])
-        hit_p, hit_g = p[inside], g[inside]
-    else:
-        hit_p, hit_g = p, g
+    inside = _contained(snapshot, xs, ys, p, g)
+    hit_p, hit_g = p[inside], g[inside]
     near_p, near_g, near_d = _searched(snapshot, xs, ys, hit_p, hit_g, radii, cache)
     boundary_d = _boundary_distances(snapshot, xs[hit_p], ys[hit_p], hit_g, radii.boundary)
     return _assembled(snapshot, n, hit_p, hit_g, boundary_d, near_p, near_g, near_d, radii)
+
+
+class _Cells:
+    """The grid cells of (point, big feature) pairs: one key per feature and cell."""
+
+    def __init__(
+        self, px: NDArray[np.float64], py: NDArray[np.float64], feature: NDArray[np.intp]
+    ) -> None:
+        cx = np.floor(px / _CELL_DEG).astype(np.int64)
+        cy = np.floor(py / _CELL_DEG).astype(np.int64)
+        keys, self.first, self.inverse = np.unique(
+            _cell_keys(feature, cx, cy), return_index=True, return_inverse=True
+        )
+        self.feature = (keys >> 26).astype(np.intp)
+        self.cx = ((keys >> 13) & 8191) - 4096
+        self.cy = (keys & 8191) - 4096
+
+    def crossed(self, snapshot: _Snapshot, radius_m: float | None = None) -> NDArray[np.bool_]:
+        """Per key: whether an edge chunk of its feature comes into its cell (or within
+        radius_m of it)."""
+        reach = 0
+        if radius_m is not None and len(self.cy):
+            lat = float(np.abs(self.cy).max() + 1) * _CELL_DEG
+            dlon, dlat = covering_margin_of(radius_m, min(lat, 89.0))
+            reach = math.ceil(max(dlon, dlat) / _CELL_DEG)
+        return snapshot.edges.cells_met(self.feature, self.cx, self.cy, reach)
+
+
+def _contained(
+    snapshot: _Snapshot,
+    xs: NDArray[np.float64],
+    ys: NDArray[np.float64],
+    p: NDArray[np.intp],
+    g: NDArray[np.intp],
+) -> NDArray[np.bool_]:
+    """Whether point p[i] intersects feature g[i]. A big feature (edge index) with no edge
+    chunk in a grid cell holds all the cell's points or none: one point-in-polygon per cell
+    then, not per point (GEOS's test costs a big feature the more, the more edges cross its
+    scan line)."""
+    out = np.zeros(len(p), dtype=bool)
+    big = np.flatnonzero(snapshot.by_edges[g])
+    each = np.flatnonzero(~snapshot.by_edges[g])
+    if len(big):
+        cells = _Cells(xs[p[big]], ys[p[big]], g[big])
+        crossed = cells.crossed(snapshot)
+        alike = np.flatnonzero(~crossed)
+        once = big[cells.first[alike]]  # one point of each cell without edges
+        cell_inside = np.zeros(len(crossed), dtype=bool)
+        with _PREPARED_LOCK:
+            cell_inside[alike] = shapely.intersects_xy(
+                snapshot.geoms[g[once]], xs[p[once]], ys[p[once]]
+            )
+        out[big] = cell_inside[cells.inverse]
+        each = np.concatenate([each, big[crossed[cells.inverse]]])
+    if len(each):
+        with _PREPARED_LOCK:
+            out[each] = shapely.intersects_xy(snapshot.geoms[g[each]], xs[p[each]], ys[p[each]])
+    return out
+
+
+def _edge_distances(
+    snapshot: _Snapshot,
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    feature: NDArray[np.intp],
+    cap_m: NDArray[np.float64] | None,
+) -> NDArray[np.float64]:
+    """snapshot.edges.distances_m, without the pairs whose grid cell no edge of the feature
+    comes within the cap of (those are farther: inf)."""
+    out = np.full(len(feature), np.inf)
+    if cap_m is None or len(feature) < 64:
+        return snapshot.edges.distances_m(px, py, feature, cap_m)
+    for r in np.unique(cap_m).tolist():
+        at = np.flatnonzero(cap_m == r)
+        cells = _Cells(px[at], py[at], feature[at])
+        at = at[cells.crossed(snapshot, r)[cells.inverse]]
+        out[at] = snapshot.edges.distances_m(px[at], py[at], feature[at], cap_m[at])
+    return out
 
 
 def _searched(
@@ -818,52 +1057,79 @@ def _assembled(
     near_d: NDArray[np.float64],
     radii: _Radii,
 ) -> list[OverlayResult]:
-    """One OverlayResult per point from the pair arrays (each sorted by point)."""
-    hit_at = np.searchsorted(hit_p, np.arange(n + 1)).tolist()
-    near_at = np.searchsorted(near_p, np.arange(n + 1)).tolist()
-    hit_g_list, boundary_list = hit_g.tolist(), boundary_d.tolist()
-    near_g_list, near_d_list = near_g.tolist(), near_d.tolist()
-    kind_names, sensitive = snapshot.kind_names, snapshot.sensitive_list
-    empty_kinds: dict[str, list[Hit]] = {k: [] for k in snapshot.by_kind}
+    """One OverlayResult per point from the pair arrays (each sorted by point): the orders of
+    _point as array sorts, then one light step per point that shares what points have in common
+    (the same hits; no boundary within the cap; no gap)."""
+    hit_rank, near_rank = snapshot.ranks()
+    kind = snapshot.kind
+    # hits, by point, kind and _hit_order (every share 1.0): one mapping per set of features
+    o = np.lexsort((hit_rank[hit_g], kind[hit_g], hit_p))
+    hit_at = np.searchsorted(hit_p[o], np.arange(n + 1)).tolist()
+    hit_list = hit_g[o].tolist()
+    # boundary distances within the cap: the least per point and kind
+    d = boundary_d[o]
     cap = radii.boundary
+    ok = np.flatnonzero(np.isfinite(d) if cap is None else d <= cap)
+    boundary_of = _least_per_kind(snapshot, hit_p[o][ok], hit_g[o][ok], d[ok], BOUNDARY_KINDS)
+    # nearby: by point, then _near_order (ties in the order found)
+    sensitive = snapshot.sensitive[near_g]
+    sp, sg, sd = near_p[sensitive], near_g[sensitive], near_d[sensitive]
+    o = np.lexsort((np.arange(len(sp)), near_rank[sg], sd, sp))
+    sp, sg, sd = sp[o], sg[o], sd[o]
+    near_at = np.searchsorted(sp, np.arange(n + 1)).tolist()
+    near_list = [snapshot.near(f, v) for f, v in zip(sg.tolist(), sd.tolist(), strict=True)]
+    # nearest units (admin kinds touched by none): the least (distance, series, feature)
+    units = ~sensitive
+    units_of = _least_per_kind(snapshot, near_p[units], near_g[units], near_d[units], ADMIN_KINDS)
+    none: Mapping = MappingProxyType({})
+    made: dict[tuple[int, ...], Mapping[str, Sequence[Hit]]] = {}
+    empty_hits = {k: () for k in snapshot.by_kind}
+    kind_names, layer_versions = snapshot.kind_names, snapshot.layer_versions
     out: list[OverlayResult] = []
     for i in range(n):
-        hits: dict[str, list[Hit]] = {k: [] for k in empty_kinds}
-        boundary: dict[str, float] = {}
-        for j in range(hit_at[i], hit_at[i + 1]):
-            h = snapshot.whole_hit(hit_g_list[j])
-            hits[h.kind].append(h)
-            d = boundary_list[j]
-            if d < boundary.get(h.kind, math.inf) and (cap is None or d <= cap):
-                boundary[h.kind] = d
-        nearby: list[Near] = []
-        units: dict[str, tuple[tuple, Near]] = {}
-        for j in range(near_at[i], near_at[i + 1]):
-            f, d = near_g_list[j], near_d_list[j]
-            if sensitive[f]:
-                nearby.append(snapshot.near(f, d))
-                continue
-            kind = kind_names[f]
-            key = snapshot.unit_key(f, d)
-            if kind not in units or key < units[kind][0]:
-                units[kind] = (key, snapshot.near(f, d))
-        nearby.sort(key=_near_order)
+        key = tuple(hit_list[hit_at[i] : hit_at[i + 1]])
+        hits = made.get(key)
+        if hits is None:
+            grouped: dict[str, tuple[Hit, ...]] = dict(empty_hits)
+            for f in key:
+                grouped[kind_names[f]] += (snapshot.whole_hit(f),)
+            hits = made[key] = MappingProxyType(grouped)
         out.append(
             OverlayResult(
-                footprint_type="point",
-                footprint_measure=1.0,
-                hits=MappingProxyType(
-                    {k: tuple(sorted(v, key=_hit_order)) for k, v in hits.items()}
-                ),
-                nearby=tuple(nearby),
-                nearest_unit=MappingProxyType({k: units[k][1] for k in ADMIN_KINDS if k in units}),
-                boundary_distance_m=MappingProxyType(
-                    {k: boundary[k] for k in BOUNDARY_KINDS if k in boundary}
-                ),
-                layer_versions=snapshot.layer_versions,
+                "point",
+                1.0,
+                hits,
+                tuple(near_list[near_at[i] : near_at[i + 1]]),
+                units_of.get(i, none),
+                boundary_of.get(i, none),
+                layer_versions,
             )
         )
     return out
+
+
+def _least_per_kind(
+    snapshot: _Snapshot,
+    p: NDArray[np.intp],
+    g: NDArray[np.intp],
+    d: NDArray[np.float64],
+    kinds: Sequence[str],
+) -> dict[int, Mapping]:
+    """point -> {kind: value} of the pair with the least (distance, series, feature) per point
+    and kind, in the order of `kinds`; a Near for administrative units, metres for boundaries."""
+    if len(p) == 0:
+        return {}
+    kind = snapshot.kind[g]
+    o = np.lexsort((g, d, kind, p))  # snapshot features run by series, then within it
+    p, g, d, kind = p[o], g[o], d[o], kind[o]
+    first = np.flatnonzero(np.r_[True, (p[1:] != p[:-1]) | (kind[1:] != kind[:-1])])
+    place = {k: i for i, k in enumerate(kinds)}
+    found: dict[int, list[tuple[int, str, object]]] = {}
+    boundary = kinds is BOUNDARY_KINDS
+    for i, f, v in zip(p[first].tolist(), g[first].tolist(), d[first].tolist(), strict=True):
+        name = snapshot.kind_names[f]
+        found.setdefault(i, []).append((place[name], name, v if boundary else snapshot.near(f, v)))
+    return {i: MappingProxyType({k: v for _, k, v in sorted(items)}) for i, items in found.items()}
 
 
 # --- one point: the array path's answer, without its per-call array overhead ------------------
@@ -894,7 +1160,7 @@ def _point(snapshot: _Snapshot, point: BaseGeometry, radii: _Radii) -> OverlayRe
     units = [f for f in hit if snapshot.boundary_list[f]]
     if units and cap is not None:  # no edge in the box around the point: farther than cap
         box = boxes.around(cap)
-        near = snapshot.edges.chunks_near(box, units)
+        near = snapshot.edges.chunks_near(box, units, boxes.bounds(cap))
         if near:  # nor when the unit holds the box
             with _PREPARED_LOCK:
                 held = shapely.contains_properly(snapshot.geoms[list(near)], box).tolist()
@@ -971,15 +1237,21 @@ class _Boxes:
 
     def __init__(self, x: float, y: float) -> None:
         self.x, self.y = x, y
-        self._made: dict[float, shapely.Polygon] = {}
+        self._made: dict[float, tuple[shapely.Polygon, tuple[float, float, float, float]]] = {}
 
     def around(self, radius_m: float) -> shapely.Polygon:
-        box = self._made.get(radius_m)
-        if box is None:
+        return self._get(radius_m)[0]
+
+    def bounds(self, radius_m: float) -> tuple[float, float, float, float]:
+        return self._get(radius_m)[1]
+
+    def _get(self, radius_m: float):
+        made = self._made.get(radius_m)
+        if made is None:
             dlon, dlat = covering_margin_of(radius_m, self.y)
-            x, y = self.x, self.y
-            box = self._made[radius_m] = shapely.box(x - dlon, y - dlat, x + dlon, y + dlat)
-        return box
+            bounds = (self.x - dlon, self.y - dlat, self.x + dlon, self.y + dlat)
+            made = self._made[radius_m] = (shapely.box(*bounds), bounds)
+        return made
 
 
 def _point_distances(
@@ -991,10 +1263,12 @@ def _point_distances(
     big = [i for i, f in enumerate(features) if snapshot.by_edges_list[f]]
     for r in {cap_m[i] for i in big}:
         of_r = [i for i in big if cap_m[i] == r]
-        near = snapshot.edges.chunks_near(boxes.around(r), [features[i] for i in of_r])
-        d = snapshot.edges.point_distances_m(x, y, near, r) if near else {}
+        near = snapshot.edges.chunks_near(
+            boxes.around(r), [features[i] for i in of_r], boxes.bounds(r)
+        )
+        found = snapshot.edges.point_distances_m(x, y, near, r) if near else {}
         for i in of_r:
-            out[i] = d.get(features[i], math.inf)
+            out[i] = found.get(features[i], math.inf)
     small = [i for i, f in enumerate(features) if not snapshot.by_edges_list[f]]
     if small:
         chosen = [features[i] for i in small]
@@ -1115,7 +1389,8 @@ def _footprint_distances(
     lower = np.zeros(len(g))
     by_edges = snapshot.measured_by_edges(g)
     small = np.flatnonzero(~by_edges)
-    degrees = shapely.distance(snapshot.geoms[g[small]], fp.geometry)
+    with _PREPARED_LOCK:  # a prepared geometry's distance index is built on first use
+        degrees = shapely.distance(snapshot.geoms[g[small]], fp.geometry)
     lower[small] = metres_lower_bound(degrees, lat)
     big = np.flatnonzero(by_edges).tolist()
     if big:
