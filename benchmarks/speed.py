@@ -323,13 +323,17 @@ def http_run(url: str, workers: int, points, seconds: float, count: int, rate: f
                 f"  server CPU {cpu / max(stats['ok'], 1) * 1e3:.2f} ms/req  ({stats['ok']} ok,"
                 f" {stats['failed']} failed)",
             )
-        if workers == 1:
-            batch_run(port, token, xy)
         workers_rss = [proc_rss_mb(p) for p in pids[1:]] or [proc_rss_mb(pids[0])]
         line(
-            f"server RSS per worker ({workers} worker(s))",
+            f"server RSS per worker ({workers} worker(s)), after the single screens",
             " ".join(f"{m:.0f} MB" for m in workers_rss),
         )
+        if workers == 1:
+            batch_run(port, token, xy)
+            line(
+                "server RSS after the two 10,000-item batches",
+                " ".join(f"{proc_rss_mb(p):.0f} MB" for p in pids[1:] or pids),
+            )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
