@@ -470,20 +470,21 @@ def segment_codes(geoms: NDArray[np.object_], wanted: NDArray[np.bool_]) -> tupl
     zero-length segment, as Chunks has it); b"" for the others. One byte per vertex: the
     coordinates themselves stay in the geometries."""
     out = [b""] * len(geoms)
-    at = np.flatnonzero(wanted)
-    if len(at) == 0:
-        return tuple(out)
-    lines, owner = linework(geoms[at])
-    sizes = shapely.get_num_coordinates(lines)
-    ends = np.cumsum(sizes) - 1
-    code = np.zeros(int(sizes.sum()), dtype=np.uint8)
-    code[ends[sizes > 0]] = 1
-    code[ends[sizes == 1]] = 2
-    stops = np.cumsum(np.bincount(owner, weights=sizes, minlength=len(at)).astype(np.intp))
-    starts = np.concatenate([[0], stops[:-1]])
-    blob = code.tobytes()
-    for i, lo, hi in zip(at.tolist(), starts.tolist(), stops.tolist(), strict=True):
-        out[i] = blob[lo:hi]
+    wanted_at = np.flatnonzero(wanted)
+    for lo in range(0, len(wanted_at), 512):  # rings copied a few at a time
+        at = wanted_at[lo : lo + 512]
+        lines, owner = linework(geoms[at])
+        sizes = shapely.get_num_coordinates(lines)
+        del lines
+        ends = np.cumsum(sizes) - 1
+        code = np.zeros(int(sizes.sum()), dtype=np.uint8)
+        code[ends[sizes > 0]] = 1
+        code[ends[sizes == 1]] = 2
+        stops = np.cumsum(np.bincount(owner, weights=sizes, minlength=len(at)).astype(np.intp))
+        starts = np.concatenate([[0], stops[:-1]])
+        blob = code.tobytes()
+        for i, a, b in zip(at.tolist(), starts.tolist(), stops.tolist(), strict=True):
+            out[i] = blob[a:b]
     return tuple(out)
 
 
