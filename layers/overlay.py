@@ -207,7 +207,7 @@ class _EdgeIndex:
     def chunks_near(self, box: shapely.Polygon, feature: list[int]) -> dict[int, NDArray]:
         """feature -> its chunks whose box meets `box`, for those of `feature` with any."""
         _, chunk_feature, _, tree = self._get()
-        found = tree.query(box)
+        found = _query_one(tree, box)
         if len(found) == 0:
             return {}
         of = chunk_feature[found]
@@ -229,7 +229,7 @@ class _EdgeIndex:
     ) -> NDArray[np.float64]:
         """The vertices of feature's edges in chunks whose box meets `box` (a superset)."""
         chunks, chunk_feature, _, tree = self._get()
-        found = tree.query(shapely.box(*box))
+        found = _query_one(tree, shapely.box(*box))
         found = found[chunk_feature[found] == feature]
         if len(found) == 0:
             return np.empty((0, 2))
@@ -317,6 +317,14 @@ class _ChunkCells:
                 & ((cy - reach) * _CELL_DEG - pad <= b[3])
             )
         return out
+
+
+def _query_one(tree: STRtree, geometry: BaseGeometry) -> NDArray[np.intp]:
+    """tree.query(geometry) for one geometry, without the wrapper's cost for a scalar (a third
+    of it): the indexes of the tree's geometries whose box meets the geometry's."""
+    one = np.empty(1, dtype=object)
+    one[0] = geometry
+    return tree.query(one)[1]
 
 
 class _SnapshotEdges:
@@ -1144,7 +1152,7 @@ def _point(snapshot: _Snapshot, point: BaseGeometry, radii: _Radii) -> OverlayRe
     x, y = point.x, point.y
     kind_names = snapshot.kind_names
     boxes = _Boxes(x, y)
-    found = snapshot.tree.query(point)
+    found = _query_one(snapshot.tree, point)
     hit: list[int] = []
     if len(found):
         with _PREPARED_LOCK:
@@ -1190,7 +1198,7 @@ def _point(snapshot: _Snapshot, point: BaseGeometry, radii: _Radii) -> OverlayRe
         kinds_touched = {kind_names[f] for f in hit}
         candidates: list[int] = []
         radius: list[float] = []
-        for f in snapshot.tree.query(box).tolist():
+        for f in _query_one(snapshot.tree, box).tolist():
             if f in touched:
                 continue
             if snapshot.sensitive_list[f]:
@@ -1305,7 +1313,7 @@ def _overlay(snapshot: _Snapshot, geometry: BaseGeometry, radii: _Radii) -> Over
     if reach > 0:
         x0, y0, x1, y1 = fp.geometry.bounds
         dlon, dlat = degree_margin(reach, max(abs(y0), abs(y1)))
-        around = snapshot.tree.query(shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
+        around = _query_one(snapshot.tree, shapely.box(x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat))
         hit_kinds = {k for k, v in hits.items() if v}
         g_list, r_list = [], []
         for f in sorted(around.tolist()):
@@ -1352,7 +1360,7 @@ def _touched(snapshot: _Snapshot, fp: _Footprint) -> dict[int, float]:
     footprint has no edge within its box: the footprint is then wholly inside it (share 1.0)
     or wholly outside, as one vertex of it says, without GEOS's polygon predicates on a big
     feature (a many-part one, such as Russia, tests each of its parts)."""
-    candidates = snapshot.tree.query(fp.geometry).tolist()
+    candidates = _query_one(snapshot.tree, fp.geometry).tolist()
     big = [f for f in candidates if snapshot.by_edges_list[f]]
     near = snapshot.edges.chunks_near(shapely.box(*fp.geometry.bounds), big) if big else {}
     away = [f for f in big if f not in near]
