@@ -269,6 +269,10 @@ class _ChunkCells:
         cy = y0[of] + k // nx[of]
         self.keys = np.unique(_cell_keys(feature[of], cx, cy))
         self._key_set: frozenset[int] | None = None
+        self._wide = [
+            (f, *b)
+            for b, f in zip(self.wide_bounds.tolist(), self.wide_feature.tolist(), strict=True)
+        ]
 
     def in_box(self, feature: int, x0: float, y0: float, x1: float, y1: float) -> bool:
         """Whether a chunk box of `feature` may meet the box (False: certainly not)."""
@@ -287,11 +291,11 @@ class _ChunkCells:
                     return True
         return any(
             f == feature
-            and b[0] <= x1 + pad
-            and b[2] >= x0 - pad
-            and b[1] <= y1 + pad
-            and b[3] >= y0 - pad
-            for b, f in zip(self.wide_bounds.tolist(), self.wide_feature.tolist(), strict=True)
+            and bx0 <= x1 + pad
+            and bx1 >= x0 - pad
+            and by0 <= y1 + pad
+            and by1 >= y0 - pad
+            for f, bx0, by0, bx1, by1 in self._wide
         )
 
     def met(
