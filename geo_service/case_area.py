@@ -109,7 +109,7 @@ def analysis_subject(lead: Lead, record: DecisionRecord | None) -> str:
         return "损害结果发生地"
     resolution = record.location_resolution if record is not None else None
     unit = resolution.unit if resolution is not None else None
-    if unit is None or not (unit.name or unit.code):
+    if resolution is None or unit is None or not (unit.name or unit.code):
         return "线索所述位置"
     source = "线索文字所述位置" if resolution.method != "admin_name" else "线索所列行政区"
     return f"{source}（定位至{unit.name or unit.code}，未确定具体地点）"
