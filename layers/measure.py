@@ -280,6 +280,32 @@ def _tan_term(lat_deg):
     return 1.0 + np.abs(np.tan(np.radians(np.minimum(np.abs(lat_deg), 89))))
 
 
+
+def _nearest_on_segments(
+    x0: NDArray[np.float64], y0: NDArray[np.float64], dx: NDArray[np.float64],
+    dy: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """In the local frame centred on the point: the nearest point q of each segment
+    (x0, y0) + t·(dx, dy), t in [0, 1], and |q|². One function for the one-point and the bulk
+    path, so both compute the same floats. t = clip(-(x0·dx + y0·dy) / |d|², 0, 1) is -w here
+    (negation is exact); a zero-length segment gives nan, which fmin drops: q is its vertex."""
+    w = x0 * dx
+    w += y0 * dy
+    length2 = dx * dx
+    length2 += dy * dy
+    with np.errstate(invalid="ignore"):
+        w /= length2
+    np.fmin(w, 0.0, out=w)
+    np.fmax(w, -1.0, out=w)
+    qx = w * dx
+    np.subtract(x0, qx, out=qx)  # x0 + t·dx
+    qy = w * dy
+    np.subtract(y0, qy, out=qy)
+    local2 = qx * qx
+    local2 += qy * qy
+    return qx, qy, local2
+
+
 class Chunks:
     """The linework of some geometries (rings, lines; a point is a zero-length segment) as one
     coordinate array, cut into chunks of up to CHUNK consecutive vertices with a box each.
@@ -429,21 +455,7 @@ class Chunks:
         y0 = self.y[rows] - y
         dx = (self.x[ends] - x) * c - x0
         dy = self.y[ends] - y - y0
-        # t = clip(-(x0·dx + y0·dy) / |d|², 0, 1) is -w (as nearest_m has it)
-        w = x0 * dx
-        w += y0 * dy
-        length2 = dx * dx
-        length2 += dy * dy
-        with np.errstate(invalid="ignore"):
-            w /= length2
-        np.fmin(w, 0.0, out=w)
-        np.fmax(w, -1.0, out=w)
-        qx = w * dx
-        np.subtract(x0, qx, out=qx)
-        qy = w * dy
-        np.subtract(y0, qy, out=qy)
-        local2 = qx * qx
-        local2 += qy * qy
+        qx, qy, local2 = _nearest_on_segments(x0, y0, dx, dy)
         if len(pair) == 0:
             return out
         group = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
@@ -536,22 +548,7 @@ def nearest_m(
     cap_m. All the segments of the chunks Chunks.distances_m keeps are among them, and it
     drops none that decides its answer, so the result is the same to the float."""
     k = len(segments)
-    # Chunks.distances_m's t = clip(-(x0·dx + y0·dy) / |d|², 0, 1) is -w here (negation is
-    # exact); a zero-length segment gives nan, which fmin drops: q is its vertex either way
-    w = x0 * dx
-    w += y0 * dy
-    length2 = dx * dx
-    length2 += dy * dy
-    with np.errstate(invalid="ignore"):
-        w /= length2
-    np.fmin(w, 0.0, out=w)
-    np.fmax(w, -1.0, out=w)
-    qx = w * dx
-    np.subtract(x0, qx, out=qx)  # x0 + t·dx
-    qy = w * dy
-    np.subtract(y0, qy, out=qy)
-    local2 = qx * qx
-    local2 += qy * qy
+    qx, qy, local2 = _nearest_on_segments(x0, y0, dx, dy)
     if gap is not None:
         np.putmask(local2, gap, np.inf)
     starts = [0] * k
