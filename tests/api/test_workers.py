@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -55,28 +56,45 @@ def _serve(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def _ask_every_worker(
-    base: str, done: Callable[[dict], bool], workers: int, timeout_s: float = 180.0
-) -> dict[int, dict]:
-    """Health answers by worker process, polled on fresh connections until `workers`
-    distinct processes answered and each one's latest answer satisfies `done`."""
-    latest: dict[int, dict] = {}
+def _poll_workers(
+    base: str,
+    probe: Callable[[httpx.Client], object],
+    done: Callable[[Any], bool],
+    workers: int,
+    timeout_s: float = 180.0,
+) -> dict[int, Any]:
+    """probe's latest answer by worker process, polled on fresh connections until `workers`
+    distinct processes answered and each one's latest answer satisfies `done`. One connection
+    is one worker: the process id comes from /health on the same connection, after the probe."""
+    latest: dict[int, Any] = {}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             with httpx.Client(base_url=base, timeout=5) as c:  # a new connection each time
-                # Readiness goes through the services dependency, which follows activations;
-                # liveness (/health) never touches the database. Same connection, same worker.
-                c.get("/api/v1/health/ready")
-                body = c.get("/api/v1/health").json()
-            latest[body["process"]] = body
+                answer = probe(c)
+                process = c.get("/api/v1/health").json()["process"]
+            latest[process] = answer
         except httpx.HTTPError:
             time.sleep(0.5)
             continue
-        if len(latest) >= workers and all(done(b) for b in latest.values()):
+        if len(latest) >= workers and all(done(a) for a in latest.values()):
             return latest
         time.sleep(0.05)
-    raise AssertionError(f"not every worker got there within {timeout_s} s: {json.dumps(latest)}")
+    raise AssertionError(f"not every worker got there within {timeout_s} s: {latest}")
+
+
+def _ask_every_worker(
+    base: str, done: Callable[[dict], bool], workers: int, timeout_s: float = 180.0
+) -> dict[int, dict]:
+    """Health answers by worker process. Readiness goes through the services dependency, which
+    follows activations; liveness (/health) never touches the database."""
+
+    def probe(c: httpx.Client) -> dict:
+        c.get("/api/v1/health/ready")
+        body: dict = c.get("/api/v1/health").json()
+        return body
+
+    return _poll_workers(base, probe, done, workers, timeout_s)
 
 
 def test_a_layer_activation_reaches_both_workers(database: str, tmp_path: Path) -> None:
@@ -113,27 +131,12 @@ def test_a_layer_activation_reaches_both_workers(database: str, tmp_path: Path) 
 def _token_status_by_worker(
     base: str, token: str, done: Callable[[int], bool], workers: int, timeout_s: float = 180.0
 ) -> dict[int, int]:
-    """The status each worker process gives `token` on an authenticated GET, polled on fresh
-    connections (one connection = one worker: the process id comes from /health on the same
-    connection) until `workers` processes answered and each one's latest status satisfies
-    `done`."""
-    latest: dict[int, int] = {}
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with httpx.Client(base_url=base, timeout=5) as c:
-                status = c.get(
-                    "/api/v1/leads", headers={"Authorization": f"Bearer {token}"}
-                ).status_code
-                process = c.get("/api/v1/health").json()["process"]
-            latest[process] = status
-        except httpx.HTTPError:
-            time.sleep(0.5)
-            continue
-        if len(latest) >= workers and all(done(s) for s in latest.values()):
-            return latest
-        time.sleep(0.05)
-    raise AssertionError(f"not every worker got there within {timeout_s} s: {latest}")
+    """The status each worker process gives `token` on an authenticated GET."""
+    headers = {"Authorization": f"Bearer {token}"}
+    return _poll_workers(
+        base, lambda c: c.get("/api/v1/leads", headers=headers).status_code, done, workers,
+        timeout_s,
+    )
 
 
 def test_a_token_revocation_reaches_both_workers(database: str) -> None:
