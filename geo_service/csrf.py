@@ -15,8 +15,9 @@ URL-encoded forms only on /login and /logout. Anything else is 415 before the bo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,6 +64,7 @@ BODY_TYPES = frozenset({JSON, MULTIPART, "text/csv"})
 FORM_PATHS = NO_SESSION_PATHS | FORM_TOKEN_PATHS
 
 
+@lru_cache(maxsize=256)  # a few distinct headers in practice; bounded against the rest
 def media_type(content_type: str) -> str:
     """`application/merge-patch+json; charset=utf-8` → `application/json`."""
     message = Message()
@@ -79,22 +81,34 @@ class DeclaredBodies:
 
     app: FastAPI
     _routes: list[tuple[str, re.Pattern[str], frozenset[str]]] | None = None
+    # The documented paths without parameters: their answers are remembered (a dict lookup on
+    # the hot routes instead of a scan of every pattern); a path with ids is scanned each time,
+    # so what callers send cannot grow the memo.
+    _literal: set[str] = field(default_factory=set)
+    _memo: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
 
     def allowed(self, method: str, path: str) -> frozenset[str] | None:
+        key = (method, path)
+        if key in self._memo:
+            return self._memo[key]
         if self._routes is None:
             self._routes = self._build()
-        for op_method, pattern, types in self._routes:
-            if op_method == method and pattern.fullmatch(path):
-                return types
-        return None
+        found = next(
+            (t for m, pattern, t in self._routes if m == method and pattern.fullmatch(path)), None
+        )
+        if path in self._literal:
+            self._memo[key] = found
+        return found
 
     def _build(self) -> list[tuple[str, re.Pattern[str], frozenset[str]]]:
         out = []
         for path, ops in self.app.openapi().get("paths", {}).items():
+            parts = re.split(r"(\{[^}]+\})", path)
             pattern = re.compile(
-                "".join("[^/]+" if part.startswith("{") else re.escape(part)
-                        for part in re.split(r"(\{[^}]+\})", path))
+                "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
             )
+            if len(parts) == 1:
+                self._literal.add(path)
             for method, op in ops.items():
                 content = (op.get("requestBody") or {}).get("content") or {}
                 if content:

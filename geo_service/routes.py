@@ -21,7 +21,9 @@ def include_routes(app: FastAPI) -> None:
     from geo_service.web import pages
 
     app.include_router(health.router, prefix="/api/v1", tags=["服务状态"])
+    app.include_router(screen.screen_router, prefix="/api/v1", tags=["筛查"])
     app.include_router(screen.router, prefix="/api/v1", tags=["筛查"])
+    screen.document_screen(app)
     app.include_router(geocode.router, prefix="/api/v1", tags=["筛查"])
     app.include_router(geocode.web_router)
     app.include_router(leads.router, prefix="/api/v1", tags=["案件线索"])
