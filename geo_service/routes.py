@@ -21,7 +21,7 @@ def include_routes(app: FastAPI) -> None:
     from geo_service.web import pages
 
     app.include_router(health.router, prefix="/api/v1", tags=["服务状态"])
-    app.include_router(screen.screen_router, prefix="/api/v1", tags=["筛查"])
+    app.add_route("/api/v1/screen", screen.screen_one, methods=["POST"], include_in_schema=False)
     app.include_router(screen.router, prefix="/api/v1", tags=["筛查"])
     screen.document_screen(app)
     app.include_router(geocode.router, prefix="/api/v1", tags=["筛查"])

@@ -111,11 +111,12 @@ def _prefixed(exc: DomainError, prefix: str) -> DomainError:
     return exc
 
 
-# `POST /screen` is the hot path of machine callers. Its route resolves no FastAPI dependencies
-# (their solver costs about as much CPU as the rulebook) but calls the same functions itself, in
-# the same order: the caller first (401/403 before any body error, as on every route), then the
-# services, then the body, validated by the same model with the same Chinese field errors.
-screen_router = APIRouter(route_class=ChineseValidationRoute)
+# `POST /screen` is the hot path of machine callers: a plain Starlette route (mounted by
+# geo_service.routes), without FastAPI's request handling (its dependency solver alone costs
+# about as much CPU as the rulebook). It calls the same functions itself, in the same order: the
+# caller first (401/403 before any body error, as on every route), then the services, then the
+# body, validated by the same model with the same Chinese field errors; errors go through the
+# app's one exception handler like everywhere else.
 _SCREENER = require(*SCREEN)
 _SCREEN_OPERATION: dict[str, Any] = {
     "summary": "筛查一条线索：赔偿权利人、敏感区域、显著轻微例外、责任部门、重大案件与期限",
@@ -138,7 +139,6 @@ def parse_body(model: type[ScreenRequest], raw: bytes) -> ScreenRequest:
         ) from None
 
 
-@screen_router.post("/screen", include_in_schema=False, **_SCREEN_OPERATION)
 async def screen_one(request: Request) -> JSONBody:
     principal = await _SCREENER(request)
     services = await get_services(request)
