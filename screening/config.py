@@ -114,6 +114,14 @@ class RulebookConfig:
         override = self.league_department_overrides.get(unit_code or "", {})
         return {**self.department_table, **override}
 
+    def department_for(self, unit_code: str | None, case_type: str) -> str | None:
+        """The department in charge of `case_type` for a rights holder: `departments_for(unit)`
+        read at one case type, without building the table."""
+        override = self.league_department_overrides.get(unit_code or "", {})
+        if case_type in override:
+            return override[case_type]
+        return self.department_table.get(case_type)
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RulebookConfig:
         """Defaults overridden by `data` (a parsed JSON file); tables merge per case type."""

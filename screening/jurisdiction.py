@@ -3,7 +3,7 @@ boundary ties and disagreeing layers (§R2.6), and the special-status areas tabl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,7 +11,7 @@ from screening.config import RulebookConfig
 from screening.facts import AreaHit, SpatialFacts
 from screening.notices import Notice
 from screening.special_areas import special_areas_touched
-from screening.tolerance import is_material, measure_of, measure_text, noise_floor
+from screening.tolerance import material_test, measure_of, measure_text, noise_floor
 from screening.units import CHINA_CODE, COUNTRY_NAMES, LEAGUES_BY_CODE, REGION, REGION_CODE, Unit
 
 CITATION = "第五条第二款"
@@ -59,6 +59,8 @@ def allocate(hits: Sequence[AreaHit], kind: str, epsilon: float = 1e-6) -> Alloc
     do the same for areas. Largest share first, then lowest code, takes what is left: the result
     is deterministic and independent of the order of `hits`.
     """
+    if not hits:
+        return _NOTHING
     best: dict[str, UnitShare] = {}
     for h in hits:
         code = h.code or f"{h.layer}:{h.feature_id}"
@@ -67,7 +69,9 @@ def allocate(hits: Sequence[AreaHit], kind: str, epsilon: float = 1e-6) -> Alloc
         prev = best.get(code)
         if prev is None or ((prev.share or 0.0), prev.name) < (share, name):
             best[code] = UnitShare(kind, code, name, share)
-    ordered = sorted(best.values(), key=lambda u: (-(u.share or 0.0), u.code))
+    ordered = list(best.values())
+    if len(ordered) > 1:
+        ordered.sort(key=_largest_first)
     total = sum(u.share or 0.0 for u in ordered)
     if total <= 1.0 + epsilon:
         return Allocation(tuple(u for u in ordered if (u.share or 0.0) > 0), False)
@@ -80,6 +84,13 @@ def allocate(hits: Sequence[AreaHit], kind: str, epsilon: float = 1e-6) -> Alloc
         else:
             absorbed.append(u)
     return Allocation(tuple(kept), True, tuple(absorbed))
+
+
+_NOTHING = Allocation((), False)
+
+
+def _largest_first(u: UnitShare) -> tuple[float, str]:
+    return (-(u.share or 0.0), u.code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,15 +156,16 @@ def league_unit(code: str, name: str) -> Unit:
 
 
 def _split(
-    alloc: Allocation, spatial: SpatialFacts, config: RulebookConfig
+    alloc: Allocation, spatial: SpatialFacts, is_material: Callable[[float | None], bool]
 ) -> tuple[list[UnitShare], list[UnitShare]]:
     """Material units and slivers (at or below the absolute noise floor, §R2.6)."""
-    material, slivers = [], []
+    material: list[UnitShare] = []
+    slivers: list[UnitShare] = []
     for u in alloc.units:
         measured = UnitShare(
             u.kind, u.code, u.name, u.share, measure_of(u.share, spatial), spatial.footprint_type
         )
-        if is_material(u.share, spatial, config, config.min_share):
+        if is_material(u.share):
             material.append(measured)
         else:
             slivers.append(measured)
@@ -185,8 +197,9 @@ def decide_jurisdiction(
     candidates: list[UnitShare] = []
     if point and len({h.code for h in province_hits}) > 1:
         # A point on a shared provincial boundary lies in both (§R2.6): never pick by code.
-        candidates = [UnitShare("province", h.code or "", h.name or "", h.share)
-                      for h in province_hits]
+        candidates = [
+            UnitShare("province", h.code or "", h.name or "", h.share) for h in province_hits
+        ]
         if any(h.code == REGION_CODE for h in province_hits):
             province_hits = [h for h in province_hits if h.code == REGION_CODE]
         verify = True
@@ -205,10 +218,11 @@ def decide_jurisdiction(
     )
     counties_a = allocate(spatial.hits.get("county", ()), "county", eps)
 
-    leagues, league_slivers = _split(leagues_a, spatial, config)
-    provinces, province_slivers = _split(provinces_a, spatial, config)
-    countries, country_slivers = _split(countries_a, spatial, config)
-    counties, county_slivers = _split(counties_a, spatial, config)
+    material = material_test(spatial, config, ms)
+    leagues, league_slivers = _split(leagues_a, spatial, material)
+    provinces, province_slivers = _split(provinces_a, spatial, material)
+    countries, country_slivers = _split(countries_a, spatial, material)
+    counties, county_slivers = _split(counties_a, spatial, material)
     countries = [
         UnitShare(u.kind, u.code, COUNTRY_NAMES.get(u.code, u.name), u.share) for u in countries
     ]

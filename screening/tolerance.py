@@ -10,6 +10,7 @@ Without a measured footprint (pure callers), the relative shares of RulebookConf
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from screening.config import RulebookConfig
 from screening.facts import SpatialFacts
@@ -42,15 +43,27 @@ def measure_of(share: float | None, spatial: SpatialFacts) -> float | None:
     return share * spatial.footprint_measure
 
 
-def is_material(share: float | None, spatial: SpatialFacts, config: RulebookConfig,
-                relative_floor: float) -> bool:
+def is_material(
+    share: float | None, spatial: SpatialFacts, config: RulebookConfig, relative_floor: float
+) -> bool:
     """Above the absolute noise floor (or, without a measure, at least `relative_floor`)."""
-    s = share or 0.0
+    return material_test(spatial, config, relative_floor)(share)
+
+
+def material_test(
+    spatial: SpatialFacts, config: RulebookConfig, relative_floor: float
+) -> Callable[[float | None], bool]:
+    """`is_material` for the shares of one footprint, its noise floor computed once."""
     floor = noise_floor(spatial, config)
     if floor is None:
-        return s >= relative_floor
-    measure = measure_of(s, spatial) or 0.0
-    return s > 0 and measure > floor
+        return lambda share: (share or 0.0) >= relative_floor
+    footprint = spatial.footprint_measure or 0.0  # set whenever there is a floor
+
+    def material(share: float | None) -> bool:
+        s = share or 0.0
+        return s > 0 and (s * footprint or 0.0) > floor
+
+    return material
 
 
 def measure_text(measure: float | None, footprint_type: str | None) -> str:
