@@ -3,15 +3,16 @@ boundary ties and disagreeing layers (§R2.6), and the special-status areas tabl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from screening.config import RulebookConfig
 from screening.facts import AreaHit, SpatialFacts
 from screening.notices import Notice
 from screening.special_areas import special_areas_touched
-from screening.tolerance import material_test, measure_of, measure_text, noise_floor
+from screening.tolerance import above_noise, measure_text, noise_floor, share_measure
 from screening.units import CHINA_CODE, COUNTRY_NAMES, LEAGUES_BY_CODE, REGION, REGION_CODE, Unit
 
 CITATION = "第五条第二款"
@@ -61,6 +62,11 @@ def allocate(hits: Sequence[AreaHit], kind: str, epsilon: float = 1e-6) -> Alloc
     """
     if not hits:
         return _NOTHING
+    return _allocate(tuple(hits), kind, epsilon)
+
+
+@lru_cache(maxsize=4096)
+def _allocate(hits: tuple[AreaHit, ...], kind: str, epsilon: float) -> Allocation:
     best: dict[str, UnitShare] = {}
     for h in hits:
         code = h.code or f"{h.layer}:{h.feature_id}"
@@ -155,21 +161,25 @@ def league_unit(code: str, name: str) -> Unit:
     return Unit(code, name, "盟" if name.endswith("盟") else "市")
 
 
+@lru_cache(maxsize=4096)
 def _split(
-    alloc: Allocation, spatial: SpatialFacts, is_material: Callable[[float | None], bool]
-) -> tuple[list[UnitShare], list[UnitShare]]:
+    alloc: Allocation,
+    footprint_type: str | None,
+    footprint_measure: float | None,
+    floor: float | None,
+    min_share: float,
+) -> tuple[tuple[UnitShare, ...], tuple[UnitShare, ...]]:
     """Material units and slivers (at or below the absolute noise floor, §R2.6)."""
     material: list[UnitShare] = []
     slivers: list[UnitShare] = []
     for u in alloc.units:
-        measured = UnitShare(
-            u.kind, u.code, u.name, u.share, measure_of(u.share, spatial), spatial.footprint_type
-        )
-        if is_material(u.share):
+        measure = share_measure(u.share, footprint_measure)
+        measured = UnitShare(u.kind, u.code, u.name, u.share, measure, footprint_type)
+        if above_noise(u.share, footprint_measure, floor, min_share):
             material.append(measured)
         else:
             slivers.append(measured)
-    return material, slivers
+    return tuple(material), tuple(slivers)
 
 
 def _sliver_listing(units: Sequence[UnitShare]) -> str:
@@ -218,11 +228,11 @@ def decide_jurisdiction(
     )
     counties_a = allocate(spatial.hits.get("county", ()), "county", eps)
 
-    material = material_test(spatial, config, ms)
-    leagues, league_slivers = _split(leagues_a, spatial, material)
-    provinces, province_slivers = _split(provinces_a, spatial, material)
-    countries, country_slivers = _split(countries_a, spatial, material)
-    counties, county_slivers = _split(counties_a, spatial, material)
+    footprint = (spatial.footprint_type, spatial.footprint_measure, floor, ms)
+    leagues, league_slivers = _split(leagues_a, *footprint)
+    provinces, province_slivers = _split(provinces_a, *footprint)
+    countries, country_slivers = _split(countries_a, *footprint)
+    counties, county_slivers = _split(counties_a, *footprint)
     countries = [
         UnitShare(u.kind, u.code, COUNTRY_NAMES.get(u.code, u.name), u.share) for u in countries
     ]

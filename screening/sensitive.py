@@ -24,7 +24,7 @@ from screening.enums import (
 )
 from screening.facts import AreaHit, NearbyHit, SpatialFacts
 from screening.notices import Notice
-from screening.tolerance import material_test, measure_of, measure_text, noise_floor
+from screening.tolerance import above_noise, measure_of, measure_text, noise_floor
 
 # 自然保护地 sub-kinds (《关于建立以国家公园为主体的自然保护地体系的指导意见》): read from the
 # feature's (or its layer's) name; the kind `nature_reserve` stands for the whole system.
@@ -194,11 +194,12 @@ def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAr
 
     touched: dict[str, tuple[AreaHit, ...]] = {}
     ignored: list[AreaHit] = []
-    is_material = material_test(spatial, config, config.sensitive_min_share)
+    floor = noise_floor(spatial, config)
+    noise = (spatial.footprint_measure, floor, config.sensitive_min_share)
     for kind in SENSITIVE_KINDS:
         hits = _ordered(spatial.hits.get(kind, ()))
-        touched[kind] = tuple(h for h in hits if is_material(h.share))
-        ignored.extend(h for h in hits if not is_material(h.share))
+        touched[kind] = tuple(h for h in hits if above_noise(h.share, *noise))
+        ignored.extend(h for h in hits if not above_noise(h.share, *noise))
     uncertain = {h.kind for h in ignored}
     unknown = tuple(
         k
@@ -211,7 +212,6 @@ def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAr
         notices.append(_layer_missing(missing_essential))
     if ignored:
         verify = True
-        floor = noise_floor(spatial, config)
         limit = (
             f"不超过测量精度下限约 {measure_text(floor, spatial.footprint_type)}"
             if floor is not None

@@ -10,7 +10,6 @@ Without a measured footprint (pure callers), the relative shares of RulebookConf
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from screening.config import RulebookConfig
 from screening.facts import SpatialFacts
@@ -38,32 +37,37 @@ def noise_floor(spatial: SpatialFacts, config: RulebookConfig) -> float | None:
 
 def measure_of(share: float | None, spatial: SpatialFacts) -> float | None:
     """The absolute measure of a share of the footprint (m², m or points)."""
-    if share is None or spatial.footprint_measure is None:
+    return share_measure(share, spatial.footprint_measure)
+
+
+def share_measure(share: float | None, footprint_measure: float | None) -> float | None:
+    """`share` of a footprint that measures `footprint_measure`; None when either is unknown."""
+    if share is None or footprint_measure is None:
         return None
-    return share * spatial.footprint_measure
+    return share * footprint_measure
 
 
 def is_material(
     share: float | None, spatial: SpatialFacts, config: RulebookConfig, relative_floor: float
 ) -> bool:
     """Above the absolute noise floor (or, without a measure, at least `relative_floor`)."""
-    return material_test(spatial, config, relative_floor)(share)
+    return above_noise(
+        share, spatial.footprint_measure, noise_floor(spatial, config), relative_floor
+    )
 
 
-def material_test(
-    spatial: SpatialFacts, config: RulebookConfig, relative_floor: float
-) -> Callable[[float | None], bool]:
-    """`is_material` for the shares of one footprint, its noise floor computed once."""
-    floor = noise_floor(spatial, config)
+def above_noise(
+    share: float | None,
+    footprint_measure: float | None,
+    floor: float | None,
+    relative_floor: float,
+) -> bool:
+    """`is_material` with the footprint's noise floor already known (None: not measured)."""
+    s = share or 0.0
     if floor is None:
-        return lambda share: (share or 0.0) >= relative_floor
-    footprint = spatial.footprint_measure or 0.0  # set whenever there is a floor
-
-    def material(share: float | None) -> bool:
-        s = share or 0.0
-        return s > 0 and (s * footprint or 0.0) > floor
-
-    return material
+        return s >= relative_floor
+    measure = share_measure(s, footprint_measure) or 0.0
+    return s > 0 and measure > floor
 
 
 def measure_text(measure: float | None, footprint_type: str | None) -> str:
