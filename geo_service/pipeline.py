@@ -232,6 +232,8 @@ def _area_hits(result: OverlayResult) -> dict[str, tuple[AreaHit, ...]]:
                 for h in kind_hits
             ]
         )
+        if kind_hits
+        else ()
         for kind, kind_hits in result.hits.items()
     }
 

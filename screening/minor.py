@@ -267,9 +267,10 @@ def decide_minor(
     else:
         years = config.repeat_window_years
         window_start = repeat_window_start(ref, years)
-        repeat_dates = repeats_within(prior, ref, years)
-        hit_dates = set(repeat_dates)
-        repeat_records = _unique(r for r in records if r.on in hit_dates)
+        repeat_dates = repeats_within(prior, ref, years) if prior else []
+        if repeat_dates:
+            hit_dates = set(repeat_dates)
+            repeat_records = _unique(r for r in records if r.on in hit_dates)
         if repeat_dates:
             reasons.append("repeat_within_2_years")
             parts.append(

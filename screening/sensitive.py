@@ -115,6 +115,7 @@ class SensitiveAreas:
         return bool(self.act_touched.get(kind))
 
     def to_dict(self) -> dict[str, Any]:
+        status = self.statuses()
         out: dict[str, Any] = {
             kind: [_hit_dict(h) for h in self.touched.get(kind, ())] for kind in SENSITIVE_KINDS
         }
@@ -133,20 +134,26 @@ class SensitiveAreas:
         out["act_location"] = {
             kind: [_hit_dict(h) for h in hits] for kind, hits in self.act_touched.items() if hits
         }
-        out["status"] = {kind: self.status(kind) for kind in SENSITIVE_KINDS}
+        out["status"] = status
         out["unknown_kinds"] = list(self.unknown_kinds)
         out["citations"] = (["第十二条第一款第（五）项"] if any(self.touched.values()) else []) + (
             ["第十五条第五款第（一）项"] if any(self.touched.get(k) for k in OVERRIDE_KINDS) else []
         )
-        out["explanation"] = self.explanation
+        out["explanation"] = self._explain(status)
         return out
+
+    def statuses(self) -> dict[str, bool | None]:
+        """`status` of every sensitive kind, in order."""
+        return {kind: self.status(kind) for kind in SENSITIVE_KINDS}
 
     @property
     def explanation(self) -> str:
+        return self._explain(self.statuses())
+
+    def _explain(self, status: dict[str, bool | None]) -> str:
         parts = []
-        for kind in SENSITIVE_KINDS:
+        for kind, st in status.items():
             text = SENSITIVE_KIND_TEXT[kind]
-            st = self.status(kind)
             if st:
                 names = "、".join(
                     f"{h.name or h.feature_id}（占{h.share * 100:.1f}%）"
