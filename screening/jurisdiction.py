@@ -233,9 +233,9 @@ def decide_jurisdiction(
     provinces, province_slivers = _split(provinces_a, *footprint)
     countries, country_slivers = _split(countries_a, *footprint)
     counties, county_slivers = _split(counties_a, *footprint)
-    countries = [
+    countries = tuple(
         UnitShare(u.kind, u.code, COUNTRY_NAMES.get(u.code, u.name), u.share) for u in countries
-    ]
+    )
     slivers = tuple(league_slivers + province_slivers + country_slivers + county_slivers)
     if slivers:
         verify = True
@@ -331,7 +331,7 @@ def decide_jurisdiction(
         )
 
     if not in_region and (other_provinces or countries):
-        where = _listing(other_provinces + countries)
+        where = _listing([*other_provinces, *countries])
         notices.append(
             Notice("out_of_region", f"损害区域不在内蒙古自治区行政区域内，位于{where}。")
         )
@@ -406,7 +406,7 @@ def decide_jurisdiction(
                 f"在缝隙容差 {config.gap_tolerance_m:g} 米内，暂归{unit.name}，请人工核实。",
             )
         )
-        leagues = [UnitShare("league", unit.code, unit.name, None)]
+        leagues = (UnitShare("league", unit.code, unit.name, None),)
         verify = True
 
     if len(leagues) >= 2:

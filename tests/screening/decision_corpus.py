@@ -171,7 +171,8 @@ def spatial(rng: random.Random) -> SpatialFacts:
         unit = rng.choice(LEAGUES)
         level = rng.choice(("county", "league"))
         code = unit.code[:4] + "02" if level == "county" else unit.code
-        return SpatialFacts(None, coarse=CoarseLocation(code, "某旗", level, unit.code, unit.name))
+        coarse = CoarseLocation(code, "某旗", level, unit.code, unit.name)  # type: ignore[arg-type]
+        return SpatialFacts(None, coarse=coarse)
     footprint = rng.choice(("point", "point", "line", "polygon", "polygon"))
     hits: dict[str, list[AreaHit]] = {}
     leagues = rng.sample(LEAGUES, rng.choice((0, 1, 1, 1, 2, 3)))
