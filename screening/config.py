@@ -109,14 +109,9 @@ class RulebookConfig:
     def __post_init__(self) -> None:
         _check(self)
 
-    def departments_for(self, unit_code: str | None) -> Mapping[str, str | None]:
-        """The case-type table in force for a rights holder, with its 第六条第三款 adjustments."""
-        override = self.league_department_overrides.get(unit_code or "", {})
-        return {**self.department_table, **override}
-
     def department_for(self, unit_code: str | None, case_type: str) -> str | None:
-        """The department in charge of `case_type` for a rights holder: `departments_for(unit)`
-        read at one case type, without building the table."""
+        """The department in charge of `case_type` for a rights holder: the case-type table with
+        its 第六条第三款 adjustments."""
         override = self.league_department_overrides.get(unit_code or "", {})
         if case_type in override:
             return override[case_type]

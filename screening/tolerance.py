@@ -47,22 +47,14 @@ def share_measure(share: float | None, footprint_measure: float | None) -> float
     return share * footprint_measure
 
 
-def is_material(
-    share: float | None, spatial: SpatialFacts, config: RulebookConfig, relative_floor: float
-) -> bool:
-    """Above the absolute noise floor (or, without a measure, at least `relative_floor`)."""
-    return above_noise(
-        share, spatial.footprint_measure, noise_floor(spatial, config), relative_floor
-    )
-
-
 def above_noise(
     share: float | None,
     footprint_measure: float | None,
     floor: float | None,
     relative_floor: float,
 ) -> bool:
-    """`is_material` with the footprint's noise floor already known (None: not measured)."""
+    """Above the footprint's absolute noise floor `floor` (from `noise_floor`), or, without a
+    measured footprint (`floor` None), at least `relative_floor`."""
     s = share or 0.0
     if floor is None:
         return s >= relative_floor
