@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from shapely.geometry import mapping
@@ -191,7 +192,7 @@ def spatial_facts(
     """OverlayResult → the rulebook's SpatialFacts; sensitive kinds with no layer are `missing`.
 
     `act_result`: the act location's overlay (第六条's 行为 clause, docs/rules.md §R4.2)."""
-    missing = tuple(k for k in SENSITIVE_KINDS if k not in active_kinds)
+    missing = _missing_kinds(frozenset(active_kinds))
     if result is None:
         return SpatialFacts(
             footprint_type=None,
@@ -217,34 +218,29 @@ def spatial_facts(
     )
 
 
+@lru_cache(maxsize=64)
+def _missing_kinds(active_kinds: frozenset[str]) -> tuple[str, ...]:
+    return tuple(k for k in SENSITIVE_KINDS if k not in active_kinds)
+
+
 def _area_hits(result: OverlayResult) -> dict[str, tuple[AreaHit, ...]]:
+    # Positional: the overlay's Hit and AreaHit list the same fields in the same order.
     return {
         kind: tuple(
-            AreaHit(
-                kind=h.kind,
-                layer=h.series,
-                layer_version=h.version_id,
-                feature_id=h.feature_id,
-                code=h.code,
-                name=h.name,
-                share=h.share,
-            )
-            for h in kind_hits
+            [
+                AreaHit(h.kind, h.series, h.version_id, h.feature_id, h.code, h.name, h.share)
+                for h in kind_hits
+            ]
         )
+        if kind_hits
+        else ()
         for kind, kind_hits in result.hits.items()
     }
 
 
 def _near(n: Any) -> NearbyHit:
-    return NearbyHit(
-        kind=n.kind,
-        layer=n.series,
-        layer_version=n.version_id,
-        feature_id=n.feature_id,
-        code=n.code,
-        name=n.name,
-        distance_m=n.distance_m,
-    )
+    # Positional: the overlay's Near and NearbyHit list the same fields in the same order.
+    return NearbyHit(n.kind, n.series, n.version_id, n.feature_id, n.code, n.name, n.distance_m)
 
 
 def lead_facts(request: ScreenRequest, prior: Iterable[PriorDamage | date] = ()) -> LeadFacts:

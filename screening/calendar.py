@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -143,6 +144,9 @@ class WorkCalendar:
         for s in by_year.values():
             self._holidays.update(s.holidays)
             self._workdays.update(s.workdays)
+        # A calendar never changes once built: the same period counts the same on it. The memo
+        # lives (and dies) with this calendar, so calendars never see each other's periods.
+        self._periods = lru_cache(maxsize=4096)(self._count)
 
     @classmethod
     def from_mappings(cls, data: Iterable[Any], *, official: bool = True) -> WorkCalendar:
@@ -194,6 +198,28 @@ class WorkCalendar:
 
     def is_statutory_holiday(self, d: date) -> bool:
         return d in self._holidays
+
+    def period(
+        self,
+        start: date,
+        days: int,
+        counting: Counting,
+        *,
+        pauses: tuple[tuple[date, date], ...] = (),
+        roll: bool = True,
+    ) -> Period:
+        """`count_period` on this calendar, memoised (the pauses as a tuple of pairs)."""
+        return self._periods(start, days, counting, pauses, roll)
+
+    def _count(
+        self,
+        start: date,
+        days: int,
+        counting: Counting,
+        pauses: tuple[tuple[date, date], ...],
+        roll: bool,
+    ) -> Period:
+        return count_period(self, start, days, counting, pauses=pauses, roll=roll)
 
     def add_natural_days(
         self, start: date, days: int, *, pauses: Iterable[tuple[date, date]] = (), roll: bool = True

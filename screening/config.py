@@ -109,10 +109,13 @@ class RulebookConfig:
     def __post_init__(self) -> None:
         _check(self)
 
-    def departments_for(self, unit_code: str | None) -> Mapping[str, str | None]:
-        """The case-type table in force for a rights holder, with its 第六条第三款 adjustments."""
+    def department_for(self, unit_code: str | None, case_type: str) -> str | None:
+        """The department in charge of `case_type` for a rights holder: the case-type table with
+        its 第六条第三款 adjustments."""
         override = self.league_department_overrides.get(unit_code or "", {})
-        return {**self.department_table, **override}
+        if case_type in override:
+            return override[case_type]
+        return self.department_table.get(case_type)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RulebookConfig:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from screening.calendar import Counting, Period, WorkCalendar, count_period
+from screening.calendar import Counting, Period, WorkCalendar
 from screening.notices import Notice
 
 START_DAY_CITATION = "民法典第二百零一条"  # 开始的当日不计入，自下一日开始计算
@@ -85,18 +86,33 @@ def make_deadline(
     note: str = "",
 ) -> Deadline:
     """One deadline, counted per docs/rules.md §R8."""
-    """Count the period and explain it in Chinese, fact by fact."""
-    p = count_period(calendar, start, days, counting, pauses=pauses, roll=roll)
-    unit = "日（自然日）" if counting == "natural_days" else "个工作日"
+    p = calendar.period(start, days, counting, pauses=tuple((a, b) for a, b in pauses), roll=roll)
+    rolled_day = calendar.day_name(p.rolled_from) if p.rolled_from else ""
+    return _explained(p, name, title, start_label, citation, basis, note, rolled_day)
+
+
+@lru_cache(maxsize=4096)
+def _explained(
+    p: Period,
+    name: str,
+    title: str,
+    start_label: str,
+    citation: str,
+    basis: str,
+    note: str,
+    rolled_day: str,
+) -> Deadline:
+    """Explain the counted period in Chinese, fact by fact (memoised: values in, value out)."""
+    unit = "日（自然日）" if p.counting == "natural_days" else "个工作日"
     parts = [
-        f"{title}：依{citation}，自{start_label}（{start.isoformat()}）起 {days} {unit}，"
+        f"{title}：依{citation}，自{start_label}（{p.start.isoformat()}）起 {p.days} {unit}，"
         f"开始当日不计入（{START_DAY_CITATION}）"
     ]
     if p.paused_days:
         parts.append(f"鉴定评估期间 {p.paused_days} 日不计入办案期限（{PAUSE_CITATION}）")
     if p.rolled_from:
         parts.append(
-            f"期间最后一日 {p.rolled_from.isoformat()} 为{calendar.day_name(p.rolled_from)}"
+            f"期间最后一日 {p.rolled_from.isoformat()} 为{rolled_day}"
             f"（休息日），顺延至其后第一个工作日 {p.due.isoformat()}（{ROLL_CITATION}）"
         )
     parts.append(f"截止日期 {p.due.isoformat()}")

@@ -6,6 +6,7 @@ Names are at the rights holder's level: 自治区生态环境厅, or 呼伦贝�
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from screening.config import RulebookConfig
@@ -31,16 +32,24 @@ LEAD_CITATION = "第五条第四款"
 
 def department_name(code: str, jurisdiction: Jurisdiction) -> str:
     """自治区生态环境厅 at region level, 呼伦贝尔市生态环境局 at league level, generic otherwise."""
+    holder = jurisdiction.rights_holder
+    return _department_name(
+        code, jurisdiction.status, jurisdiction.level, holder.name if holder else None
+    )
+
+
+@lru_cache(maxsize=1024)
+def _department_name(code: str, status: str, level: str | None, holder: str | None) -> str:
     if code == PUBLIC_SECURITY:
         region, suffix, generic = PUBLIC_SECURITY_NAMES
     else:
         region, suffix, generic = DEPARTMENT_NAMES[Department(code)]
-    if jurisdiction.status != "decided":
+    if status != "decided":
         return generic
-    if jurisdiction.level == "region":
+    if level == "region":
         return region
-    assert jurisdiction.rights_holder is not None
-    return f"{jurisdiction.rights_holder.name}{suffix}"
+    assert holder is not None
+    return f"{holder}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +107,6 @@ def decide_departments(
         )
 
     unit = jurisdiction.rights_holder.code if jurisdiction.rights_holder else None
-    table = config.departments_for(unit)
     adjusted = unit if unit and unit in config.league_department_overrides else None
     responsible: list[Responsible] = []
 
@@ -118,7 +126,7 @@ def decide_departments(
         )
     if known_type:
         assert case_type is not None
-        type_dept = table.get(case_type)
+        type_dept = config.department_for(unit, case_type)
         text = CASE_TYPE_TEXT[CaseType(case_type)]
         if type_dept:
             add(

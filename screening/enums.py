@@ -141,7 +141,10 @@ class Grade(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Grade).index(self)
+        return _GRADE_RANK[self]
+
+
+_GRADE_RANK = {g: i for i, g in enumerate(Grade)}
 
 
 GRADE_TEXT: dict[Grade, str] = {

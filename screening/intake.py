@@ -5,6 +5,7 @@ list (第十三条)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from screening.enums import (
@@ -66,6 +67,20 @@ def decide_intake(
     in_scope: bool = True,
 ) -> Intake:
     """第十二条、第十三条、第十四条 (docs/rules.md §R3)."""
+    # The area counts only through each kind's status: the same statuses, the same intake.
+    statuses = tuple(sensitive.status(k) for k in LEAD_KINDS)
+    return _intake(source_channel, already_remediated, statuses, ecology_department_name, in_scope)
+
+
+@lru_cache(maxsize=1024)
+def _intake(
+    source_channel: str | None,
+    already_remediated: bool,
+    statuses: tuple[bool | None, ...],
+    ecology_department_name: str | None,
+    in_scope: bool,
+) -> Intake:
+    status = dict(zip(LEAD_KINDS, statuses, strict=True))
     notices: list[Notice] = []
     parts: list[str] = []
     channel: SourceChannel | None = None
@@ -84,7 +99,7 @@ def decide_intake(
         cite, text = SOURCE_CHANNEL_TEXT[channel]
         parts.append(f"线索来源：{text}（{cite}）")
 
-    touched = tuple(k for k in LEAD_KINDS if sensitive.status(k))
+    touched = tuple(k for k in LEAD_KINDS if status[k])
     basis: tuple[str, ...] = touched
     lead: bool | None
     if touched:
@@ -96,7 +111,7 @@ def decide_intake(
     elif channel == SourceChannel.SENSITIVE_AREA:
         lead, basis = True, ("source_channel",)
         parts.append(f"提交人按{SENSITIVE_LEAD_CITATION}报送，属敏感区域线索")
-        if not any(sensitive.status(k) is None for k in ESSENTIAL_KINDS):
+        if not any(status[k] is None for k in ESSENTIAL_KINDS):
             notices.append(
                 Notice(
                     "sensitive_channel_without_overlap",
@@ -104,7 +119,7 @@ def decide_intake(
                     "自然保护地或重点生态功能区内，请核实位置或图层。",
                 )
             )
-    elif any(sensitive.status(k) is None for k in ESSENTIAL_KINDS):
+    elif any(status[k] is None for k in ESSENTIAL_KINDS):
         lead = None
         parts.append(f"是否属于{SENSITIVE_LEAD_CITATION}规定的线索无法判断（敏感区状态未知）")
     else:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from screening.config import RulebookConfig
 from screening.facts import AreaHit, SpatialFacts
 from screening.notices import Notice
 from screening.special_areas import special_areas_touched
-from screening.tolerance import is_material, measure_of, measure_text, noise_floor
+from screening.tolerance import above_noise, measure_text, noise_floor, share_measure
 from screening.units import CHINA_CODE, COUNTRY_NAMES, LEAGUES_BY_CODE, REGION, REGION_CODE, Unit
 
 CITATION = "第五条第二款"
@@ -59,6 +60,13 @@ def allocate(hits: Sequence[AreaHit], kind: str, epsilon: float = 1e-6) -> Alloc
     do the same for areas. Largest share first, then lowest code, takes what is left: the result
     is deterministic and independent of the order of `hits`.
     """
+    if not hits:
+        return _NOTHING
+    return _allocate(tuple(hits), kind, epsilon)
+
+
+@lru_cache(maxsize=4096)
+def _allocate(hits: tuple[AreaHit, ...], kind: str, epsilon: float) -> Allocation:
     best: dict[str, UnitShare] = {}
     for h in hits:
         code = h.code or f"{h.layer}:{h.feature_id}"
@@ -67,7 +75,9 @@ def allocate(hits: Sequence[AreaHit], kind: str, epsilon: float = 1e-6) -> Alloc
         prev = best.get(code)
         if prev is None or ((prev.share or 0.0), prev.name) < (share, name):
             best[code] = UnitShare(kind, code, name, share)
-    ordered = sorted(best.values(), key=lambda u: (-(u.share or 0.0), u.code))
+    ordered = list(best.values())
+    if len(ordered) > 1:
+        ordered.sort(key=_largest_first)
     total = sum(u.share or 0.0 for u in ordered)
     if total <= 1.0 + epsilon:
         return Allocation(tuple(u for u in ordered if (u.share or 0.0) > 0), False)
@@ -80,6 +90,13 @@ def allocate(hits: Sequence[AreaHit], kind: str, epsilon: float = 1e-6) -> Alloc
         else:
             absorbed.append(u)
     return Allocation(tuple(kept), True, tuple(absorbed))
+
+
+_NOTHING = Allocation((), False)
+
+
+def _largest_first(u: UnitShare) -> tuple[float, str]:
+    return (-(u.share or 0.0), u.code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,20 +161,25 @@ def league_unit(code: str, name: str) -> Unit:
     return Unit(code, name, "盟" if name.endswith("盟") else "市")
 
 
+@lru_cache(maxsize=4096)
 def _split(
-    alloc: Allocation, spatial: SpatialFacts, config: RulebookConfig
-) -> tuple[list[UnitShare], list[UnitShare]]:
+    alloc: Allocation,
+    footprint_type: str | None,
+    footprint_measure: float | None,
+    floor: float | None,
+    min_share: float,
+) -> tuple[tuple[UnitShare, ...], tuple[UnitShare, ...]]:
     """Material units and slivers (at or below the absolute noise floor, §R2.6)."""
-    material, slivers = [], []
+    material: list[UnitShare] = []
+    slivers: list[UnitShare] = []
     for u in alloc.units:
-        measured = UnitShare(
-            u.kind, u.code, u.name, u.share, measure_of(u.share, spatial), spatial.footprint_type
-        )
-        if is_material(u.share, spatial, config, config.min_share):
+        measure = share_measure(u.share, footprint_measure)
+        measured = UnitShare(u.kind, u.code, u.name, u.share, measure, footprint_type)
+        if above_noise(u.share, footprint_measure, floor, min_share):
             material.append(measured)
         else:
             slivers.append(measured)
-    return material, slivers
+    return tuple(material), tuple(slivers)
 
 
 def _sliver_listing(units: Sequence[UnitShare]) -> str:
@@ -185,8 +207,9 @@ def decide_jurisdiction(
     candidates: list[UnitShare] = []
     if point and len({h.code for h in province_hits}) > 1:
         # A point on a shared provincial boundary lies in both (§R2.6): never pick by code.
-        candidates = [UnitShare("province", h.code or "", h.name or "", h.share)
-                      for h in province_hits]
+        candidates = [
+            UnitShare("province", h.code or "", h.name or "", h.share) for h in province_hits
+        ]
         if any(h.code == REGION_CODE for h in province_hits):
             province_hits = [h for h in province_hits if h.code == REGION_CODE]
         verify = True
@@ -205,13 +228,14 @@ def decide_jurisdiction(
     )
     counties_a = allocate(spatial.hits.get("county", ()), "county", eps)
 
-    leagues, league_slivers = _split(leagues_a, spatial, config)
-    provinces, province_slivers = _split(provinces_a, spatial, config)
-    countries, country_slivers = _split(countries_a, spatial, config)
-    counties, county_slivers = _split(counties_a, spatial, config)
-    countries = [
+    footprint = (spatial.footprint_type, spatial.footprint_measure, floor, ms)
+    leagues, league_slivers = _split(leagues_a, *footprint)
+    provinces, province_slivers = _split(provinces_a, *footprint)
+    countries, country_slivers = _split(countries_a, *footprint)
+    counties, county_slivers = _split(counties_a, *footprint)
+    countries = tuple(
         UnitShare(u.kind, u.code, COUNTRY_NAMES.get(u.code, u.name), u.share) for u in countries
-    ]
+    )
     slivers = tuple(league_slivers + province_slivers + country_slivers + county_slivers)
     if slivers:
         verify = True
@@ -307,7 +331,7 @@ def decide_jurisdiction(
         )
 
     if not in_region and (other_provinces or countries):
-        where = _listing(other_provinces + countries)
+        where = _listing([*other_provinces, *countries])
         notices.append(
             Notice("out_of_region", f"损害区域不在内蒙古自治区行政区域内，位于{where}。")
         )
@@ -382,7 +406,7 @@ def decide_jurisdiction(
                 f"在缝隙容差 {config.gap_tolerance_m:g} 米内，暂归{unit.name}，请人工核实。",
             )
         )
-        leagues = [UnitShare("league", unit.code, unit.name, None)]
+        leagues = (UnitShare("league", unit.code, unit.name, None),)
         verify = True
 
     if len(leagues) >= 2:

@@ -26,9 +26,8 @@ REPORTING_CITATION = "第三十八条"
 def _grade(value: str | None, field: str, notices: list[Notice]) -> Grade | None:
     if value is None:
         return None
-    try:
-        return Grade(value)
-    except ValueError:
+    grade = _GRADES.get(value)
+    if grade is None:
         notices.append(
             Notice(
                 "unknown_grade",
@@ -36,7 +35,10 @@ def _grade(value: str | None, field: str, notices: list[Notice]) -> Grade | None
                 "未计入重大案件判定。",
             )
         )
-        return None
+    return grade
+
+
+_GRADES = {g.value: g for g in Grade}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,7 @@ def decide_major(
         grounds.append("central_inspection")
         parts.append("中央生态环境保护督察发现的重要生态环境问题涉及的案件（第三十六条第（一）项）")
     emergency = _grade(incident_grade, "incident_grade", notices)
-    threshold = Grade(config.major_incident_grade)
+    threshold = _GRADES[config.major_incident_grade]
     if emergency is not None and emergency.rank >= threshold.rank:
         grounds.append("emergency_grade")
         parts.append(
@@ -94,7 +96,7 @@ def decide_major(
             "（第三十六条第（二）项）"
         )
     destruction = _grade(eco_destruction_grade, "eco_destruction_grade", notices)
-    threshold = Grade(config.major_eco_destruction_grade)
+    threshold = _GRADES[config.major_eco_destruction_grade]
     if destruction is not None and destruction.rank >= threshold.rank:
         grounds.append("eco_destruction_grade")
         parts.append(

@@ -10,6 +10,7 @@ import calendar as _cal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from screening.config import RulebookConfig
@@ -31,6 +32,8 @@ OVERRIDE_CITATIONS = {
 }
 
 
+_OVERRIDE_AREAS = ((RED_LINE, "生态保护红线"), (NATURE_RESERVE, "自然保护地"))
+
 # Why an override ground could not be established, as the officer reads it.
 _UNKNOWN_TEXT = {
     RED_LINE: (
@@ -47,6 +50,7 @@ _UNKNOWN_TEXT = {
 }
 
 
+@lru_cache(maxsize=4096)
 def years_before(d: date, years: int) -> date:
     """The same calendar day `years` earlier; 29 February falls back to the month's last day
     (民法典第二百零二条: 没有对应日的，月末日为期间的最后一日)."""
@@ -54,6 +58,7 @@ def years_before(d: date, years: int) -> date:
     return date(y, d.month, min(d.day, _cal.monthrange(y, d.month)[1]))
 
 
+@lru_cache(maxsize=4096)
 def years_after(d: date, years: int) -> date:
     """The same calendar day `years` later; 29 February falls back to the month's last day
     (民法典第二百零二条)."""
@@ -61,6 +66,7 @@ def years_after(d: date, years: int) -> date:
     return date(y, d.month, min(d.day, _cal.monthrange(y, d.month)[1]))
 
 
+@lru_cache(maxsize=4096)
 def repeat_window_start(occurred_on: date, years: int) -> date:
     """The earliest earlier-damage date whose `years` still cover `occurred_on`.
 
@@ -174,9 +180,7 @@ def decide_minor(
     if no_obvious_impact:
         basis.append("no_obvious_impact")
         if impact_criterion is not None:
-            parts.append(
-                f"经办人员认定未造成明显影响（{IMPACT_CITATION}第{impact_criterion}目）"
-            )
+            parts.append(f"经办人员认定未造成明显影响（{IMPACT_CITATION}第{impact_criterion}目）")
         else:
             parts.append(f"经办人员认定未造成明显影响（{IMPACT_CITATION}，须记录判定依据）")
             notices.append(
@@ -186,11 +190,7 @@ def decide_minor(
                     "（no_obvious_impact_criterion：1–5）。",
                 )
             )
-    if (
-        no_obvious_impact
-        and damage_amount_yuan is not None
-        and damage_amount_yuan > limit
-    ):
+    if no_obvious_impact and damage_amount_yuan is not None and damage_amount_yuan > limit:
         notices.append(
             Notice(
                 "minor_amount_not_small",
@@ -206,7 +206,7 @@ def decide_minor(
     reasons: list[str] = []
     unknown: list[str] = []
     overlaps: dict[str, list[dict[str, Any]]] = {}
-    for kind, text in ((RED_LINE, "生态保护红线"), (NATURE_RESERVE, "自然保护地")):
+    for kind, text in _OVERRIDE_AREAS:
         st = sensitive.status(kind)
         if st:
             reasons.append(kind)
@@ -267,9 +267,10 @@ def decide_minor(
     else:
         years = config.repeat_window_years
         window_start = repeat_window_start(ref, years)
-        repeat_dates = repeats_within(prior, ref, years)
-        hit_dates = set(repeat_dates)
-        repeat_records = _unique(r for r in records if r.on in hit_dates)
+        repeat_dates = repeats_within(prior, ref, years) if prior else []
+        if repeat_dates:
+            hit_dates = set(repeat_dates)
+            repeat_records = _unique(r for r in records if r.on in hit_dates)
         if repeat_dates:
             reasons.append("repeat_within_2_years")
             parts.append(

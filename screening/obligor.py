@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from stdnum.cn import ric, uscc
@@ -38,7 +39,23 @@ class ObligorId:
 
 def validate_obligor_id(text: str) -> ObligorId:
     """The normalised identifier and its kind, or ObligorIdError naming the problem (§R5.2)."""
-    value = re.sub(r"[\s\-]", "", text or "").upper()
+    checked = _checked(text or "")
+    if isinstance(checked, str):
+        raise ObligorIdError(checked)
+    return checked
+
+
+@lru_cache(maxsize=4096)
+def _checked(text: str) -> ObligorId | str:
+    """The identifier, or what is wrong with it (memoised: the same text, the same answer)."""
+    try:
+        return _validate(text)
+    except ObligorIdError as exc:
+        return exc.message_zh
+
+
+def _validate(text: str) -> ObligorId:
+    value = re.sub(r"[\s\-]", "", text).upper()
     if not value:
         raise ObligorIdError(
             "赔偿义务人证件号码为空：请填写18位统一社会信用代码或18位居民身份证号码。"

@@ -9,8 +9,9 @@ kind's status unknown, never "no overlap". 自然保护地 covers every sub-kind
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from screening.config import RulebookConfig
@@ -23,7 +24,7 @@ from screening.enums import (
 )
 from screening.facts import AreaHit, NearbyHit, SpatialFacts
 from screening.notices import Notice
-from screening.tolerance import is_material, measure_of, measure_text, noise_floor
+from screening.tolerance import above_noise, measure_of, measure_text, noise_floor
 
 # 自然保护地 sub-kinds (《关于建立以国家公园为主体的自然保护地体系的指导意见》): read from the
 # feature's (or its layer's) name; the kind `nature_reserve` stands for the whole system.
@@ -52,6 +53,7 @@ def protected_area_coverage(names: Iterable[str | None], layer: str | None) -> N
     )
 
 
+@lru_cache(maxsize=4096)
 def protected_area_sub_kind(name: str | None, layer: str | None) -> str | None:
     """自然保护区 / 国家公园 / 自然公园 from the feature's or layer's name; None if unnamed."""
     for text in (name or "", layer or ""):
@@ -59,6 +61,7 @@ def protected_area_sub_kind(name: str | None, layer: str | None) -> str | None:
             if marker in text:
                 return sub_kind
     return None
+
 
 # Kinds whose absence must be known before saying "not a sensitive-area lead".
 ESSENTIAL_KINDS = (RED_LINE, NATURE_RESERVE, KEY_FUNCTION_ZONE)
@@ -81,6 +84,11 @@ def _hit_dict(h: AreaHit) -> dict[str, Any]:
 
 def _order(h: AreaHit) -> tuple[float, str, str]:
     return (-h.share, h.layer, str(h.feature_id))
+
+
+def _ordered(hits: Sequence[AreaHit]) -> Sequence[AreaHit]:
+    """Largest share first, then by layer and feature."""
+    return sorted(hits, key=_order) if len(hits) > 1 else hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,7 @@ class SensitiveAreas:
         return bool(self.act_touched.get(kind))
 
     def to_dict(self) -> dict[str, Any]:
+        status = self.statuses()
         out: dict[str, Any] = {
             kind: [_hit_dict(h) for h in self.touched.get(kind, ())] for kind in SENSITIVE_KINDS
         }
@@ -125,20 +134,26 @@ class SensitiveAreas:
         out["act_location"] = {
             kind: [_hit_dict(h) for h in hits] for kind, hits in self.act_touched.items() if hits
         }
-        out["status"] = {kind: self.status(kind) for kind in SENSITIVE_KINDS}
+        out["status"] = status
         out["unknown_kinds"] = list(self.unknown_kinds)
         out["citations"] = (["第十二条第一款第（五）项"] if any(self.touched.values()) else []) + (
             ["第十五条第五款第（一）项"] if any(self.touched.get(k) for k in OVERRIDE_KINDS) else []
         )
-        out["explanation"] = self.explanation
+        out["explanation"] = self._explain(status)
         return out
+
+    def statuses(self) -> dict[str, bool | None]:
+        """`status` of every sensitive kind, in order."""
+        return {kind: self.status(kind) for kind in SENSITIVE_KINDS}
 
     @property
     def explanation(self) -> str:
+        return self._explain(self.statuses())
+
+    def _explain(self, status: dict[str, bool | None]) -> str:
         parts = []
-        for kind in SENSITIVE_KINDS:
+        for kind, st in status.items():
             text = SENSITIVE_KIND_TEXT[kind]
-            st = self.status(kind)
             if st:
                 names = "、".join(
                     f"{h.name or h.feature_id}（占{h.share * 100:.1f}%）"
@@ -156,6 +171,16 @@ class SensitiveAreas:
                 f"{n.name or n.feature_id}，约 {n.distance_m:.0f} 米"
             )
         return "；".join(parts) + "。"
+
+
+@lru_cache(maxsize=64)
+def _layer_missing(kinds: tuple[str, ...]) -> Notice:
+    names = "、".join(SENSITIVE_KIND_TEXT[k] for k in kinds)
+    return Notice(
+        "sensitive_layer_missing",
+        f"没有启用的{names}图层：是否位于{names}无法判断（不是“未涉及”）。"
+        "请 GIS 人员加载并启用该图层后重新筛查。",
+    )
 
 
 def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAreas:
@@ -176,31 +201,24 @@ def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAr
 
     touched: dict[str, tuple[AreaHit, ...]] = {}
     ignored: list[AreaHit] = []
-    rel = config.sensitive_min_share
+    floor = noise_floor(spatial, config)
+    noise = (spatial.footprint_measure, floor, config.sensitive_min_share)
     for kind in SENSITIVE_KINDS:
-        hits = sorted(spatial.hits.get(kind, ()), key=_order)
-        touched[kind] = tuple(h for h in hits if is_material(h.share, spatial, config, rel))
-        ignored.extend(h for h in hits if not is_material(h.share, spatial, config, rel))
+        hits = _ordered(spatial.hits.get(kind, ()))
+        touched[kind] = tuple(h for h in hits if above_noise(h.share, *noise))
+        ignored.extend(h for h in hits if not above_noise(h.share, *noise))
     uncertain = {h.kind for h in ignored}
     unknown = tuple(
         k
         for k in SENSITIVE_KINDS
         if (k in spatial.missing_kinds or k in uncertain) and not touched[k]
     )
-    missing_essential = [k for k in unknown if k in ESSENTIAL_KINDS]
+    missing_essential = tuple(k for k in unknown if k in ESSENTIAL_KINDS)
     if missing_essential:
         verify = True
-        names = "、".join(SENSITIVE_KIND_TEXT[k] for k in missing_essential)
-        notices.append(
-            Notice(
-                "sensitive_layer_missing",
-                f"没有启用的{names}图层：是否位于{names}无法判断（不是“未涉及”）。"
-                "请 GIS 人员加载并启用该图层后重新筛查。",
-            )
-        )
+        notices.append(_layer_missing(missing_essential))
     if ignored:
         verify = True
-        floor = noise_floor(spatial, config)
         limit = (
             f"不超过测量精度下限约 {measure_text(floor, spatial.footprint_type)}"
             if floor is not None
@@ -239,7 +257,7 @@ def find_sensitive(spatial: SpatialFacts, config: RulebookConfig) -> SensitiveAr
             )
         )
     act_touched = {
-        kind: tuple(h for h in sorted(spatial.act_hits.get(kind, ()), key=_order) if h.share > 0)
+        kind: tuple(h for h in _ordered(spatial.act_hits.get(kind, ())) if h.share > 0)
         for kind in OVERRIDE_KINDS
     }
     return SensitiveAreas(

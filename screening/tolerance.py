@@ -37,19 +37,28 @@ def noise_floor(spatial: SpatialFacts, config: RulebookConfig) -> float | None:
 
 def measure_of(share: float | None, spatial: SpatialFacts) -> float | None:
     """The absolute measure of a share of the footprint (m², m or points)."""
-    if share is None or spatial.footprint_measure is None:
+    return share_measure(share, spatial.footprint_measure)
+
+
+def share_measure(share: float | None, footprint_measure: float | None) -> float | None:
+    """`share` of a footprint that measures `footprint_measure`; None when either is unknown."""
+    if share is None or footprint_measure is None:
         return None
-    return share * spatial.footprint_measure
+    return share * footprint_measure
 
 
-def is_material(share: float | None, spatial: SpatialFacts, config: RulebookConfig,
-                relative_floor: float) -> bool:
-    """Above the absolute noise floor (or, without a measure, at least `relative_floor`)."""
+def above_noise(
+    share: float | None,
+    footprint_measure: float | None,
+    floor: float | None,
+    relative_floor: float,
+) -> bool:
+    """Above the footprint's absolute noise floor `floor` (from `noise_floor`), or, without a
+    measured footprint (`floor` None), at least `relative_floor`."""
     s = share or 0.0
-    floor = noise_floor(spatial, config)
     if floor is None:
         return s >= relative_floor
-    measure = measure_of(s, spatial) or 0.0
+    measure = share_measure(s, footprint_measure) or 0.0
     return s > 0 and measure > floor
 
 
