@@ -280,9 +280,10 @@ def _tan_term(lat_deg):
     return 1.0 + np.abs(np.tan(np.radians(np.minimum(np.abs(lat_deg), 89))))
 
 
-
 def _nearest_on_segments(
-    x0: NDArray[np.float64], y0: NDArray[np.float64], dx: NDArray[np.float64],
+    x0: NDArray[np.float64],
+    y0: NDArray[np.float64],
+    dx: NDArray[np.float64],
     dy: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """In the local frame centred on the point: the nearest point q of each segment
@@ -343,7 +344,7 @@ class Chunks:
             line_first = np.maximum.accumulate(np.where(first, index, 0))
         self.xy = np.asfortranarray(xy)  # its columns contiguous: x and y
         self.x, self.y = self.xy[:, 0], self.xy[:, 1]
-        self.to = to
+        self.to = to.astype(np.int32) if n < 2**31 else to  # half the memory
         position = np.arange(n) - line_first
         self.starts = np.flatnonzero(position % CHUNK == 0)
         self.stops = np.append(self.starts[1:], n)  # exclusive for segments' first vertices
