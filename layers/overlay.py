@@ -19,8 +19,9 @@ Semantics, in one place:
   (an STRtree, and the 0.125° grid cells the boxes meet): where no edge comes near, a footprint
   is wholly inside or wholly outside such a feature and farther from its edges than the box
   around it, which spares GEOS's tests on the feature itself (slow for a many-part one).
-  Many points (overlay_many) go through one array path: containment (once per grid cell and big
-  feature whose edges stay out of the cell), nearby, nearest unit and boundary distance as array
+  Many points (overlay_many) go through one array path: containment (for a big feature, a
+  lookup in its grid of cell states, built with the series, where its edges stay out of the
+  point's cell), nearby, nearest unit and boundary distance as array
   operations over all points, in steps; the result objects are assembled from array sorts and
   share what points have in common. One point (overlay, every screened lead) takes a path of
   its own without that per-call array overhead: the same candidates in the same order, and
@@ -155,11 +156,24 @@ class _EdgeIndex:
         self._lock = threading.Lock()
         self._built: tuple[Chunks, NDArray[np.intp], NDArray[np.intp], STRtree] | None = None
         self._cells: _ChunkCells | None = None
+        self._states: _CellStates | None = None
 
     def build(self) -> None:
         if self.members:
             self._get()
             self.cells()
+            self.states()
+
+    def states(self) -> _CellStates:
+        """Every grid cell of each member's box: crossed by an edge chunk, inside or outside
+        (built on first use)."""
+        states = self._states
+        if states is None:
+            chunks, chunk_feature, row, _ = self._get()
+            states = self._states = _CellStates(
+                self._geoms[self._members], chunks.bounds, row[chunk_feature]
+            )
+        return states
 
     def cells(self) -> _ChunkCells:
         """The grid cells the chunk boxes meet (built on first use)."""
@@ -184,6 +198,10 @@ class _EdgeIndex:
                     self._built = (chunks, chunk_feature, row, tree)
                 built = self._built
         return built
+
+    def row(self, feature: NDArray[np.intp]) -> NDArray[np.intp]:
+        """The members' places among the members."""
+        return self._get()[2][feature]
 
     def distances_m(
         self,
@@ -354,6 +372,87 @@ class _ChunkCells:
         return out
 
 
+# A grid cell of a big feature's box: an edge chunk's box meets it (GEOS decides its points),
+# or its points are all inside the feature, or all outside.
+_CROSSED, _INSIDE, _OUTSIDE = 0, 1, 2
+_STATE_DEG = _CELL_DEG  # finer (1/16°, 1/32°) cost 4-16× the memory and build for ~10 % less
+
+
+class _CellStates:
+    """Per big feature, the state of every _STATE_DEG grid cell of its box (one byte a cell:
+    ~1.3 MB for the built-in boundaries), so most points' containment is an array lookup.
+
+    A cell no chunk box meets (padded as _ChunkCells pads) has no edge in it: its points are
+    on one side. So is a run of such cells along a grid row (neighbours share a side and no
+    edge crosses either), so one GEOS test at the centre of a run's first cell decides it."""
+
+    def __init__(
+        self, geoms: NDArray[np.object_], bounds: NDArray[np.float64], owner: NDArray[np.intp]
+    ) -> None:
+        """geoms: the features; bounds: their edge chunks' boxes; owner: each chunk's feature
+        (an index into geoms)."""
+        pad = 1e-9
+        fb = shapely.bounds(geoms)
+        ok = np.isfinite(fb).all(axis=1)
+        fb[~ok] = 0.0
+        self.x0 = np.floor((fb[:, 0] - pad) / _STATE_DEG).astype(np.int64)
+        self.y0 = np.floor((fb[:, 1] - pad) / _STATE_DEG).astype(np.int64)
+        self.nx = np.where(ok, np.floor((fb[:, 2] + pad) / _STATE_DEG) - self.x0 + 1, 0)
+        self.nx = self.nx.astype(np.int64)
+        ny = np.where(ok, np.floor((fb[:, 3] + pad) / _STATE_DEG) - self.y0 + 1, 0)
+        self.ny = ny.astype(np.int64)
+        size = self.nx * self.ny
+        self.offset = np.cumsum(size) - size
+        total = int(size.sum())
+        crossed = np.zeros(total, dtype=bool)
+        # the cells each chunk box meets (a few chunks at a time: long edges span many)
+        cx0 = np.floor((bounds[:, 0] - pad) / _STATE_DEG).astype(np.int64)
+        cy0 = np.floor((bounds[:, 1] - pad) / _STATE_DEG).astype(np.int64)
+        cnx = np.floor((bounds[:, 2] + pad) / _STATE_DEG).astype(np.int64) - cx0 + 1
+        cny = np.floor((bounds[:, 3] + pad) / _STATE_DEG).astype(np.int64) - cy0 + 1
+        count = cnx * cny
+        ends = np.cumsum(count)
+        lo = 0
+        while lo < len(count):
+            hi = int(np.searchsorted(ends, ends[lo] - count[lo] + 4_000_000, side="right"))
+            hi = max(hi, lo + 1)
+            c = count[lo:hi]
+            of = np.repeat(np.arange(lo, hi), c)
+            k = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
+            cx = cx0[of] + k % cnx[of]
+            cy = cy0[of] + k // cnx[of]
+            f = owner[of]
+            crossed[self.offset[f] + (cy - self.y0[f]) * self.nx[f] + (cx - self.x0[f])] = True
+            lo = hi
+        # runs of uncrossed cells along each row; one test at the centre of each run's first
+        feature = np.repeat(np.arange(len(geoms)), size)
+        at = np.arange(total) - self.offset[feature]
+        col = at % np.maximum(self.nx[feature], 1)
+        first = ~crossed & ((col == 0) | np.r_[True, crossed[:-1]])
+        run = np.flatnonzero(first)
+        f = feature[run]
+        x = (self.x0[f] + col[run] + 0.5) * _STATE_DEG
+        y = (self.y0[f] + at[run] // self.nx[f] + 0.5) * _STATE_DEG
+        with _PREPARED_LOCK:
+            inside = shapely.intersects_xy(geoms[f], x, y)
+        self.state = np.full(total, _CROSSED, dtype=np.int8)
+        free = ~crossed
+        self.state[free] = np.where(inside, _INSIDE, _OUTSIDE)[np.cumsum(first)[free] - 1]
+        self.runs = len(run)
+
+    def of(
+        self, feature: NDArray[np.intp], px: NDArray[np.float64], py: NDArray[np.float64]
+    ) -> NDArray[np.int8]:
+        """The state of the cell of (px[i], py[i]) in feature[i]'s grid (_CROSSED off it)."""
+        cx = np.floor(px / _STATE_DEG).astype(np.int64) - self.x0[feature]
+        cy = np.floor(py / _STATE_DEG).astype(np.int64) - self.y0[feature]
+        nx = self.nx[feature]
+        on = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < self.ny[feature])
+        out = np.full(len(feature), _CROSSED, dtype=np.int8)
+        out[on] = self.state[self.offset[feature[on]] + cy[on] * nx[on] + cx[on]]
+        return out
+
+
 def _query_one(tree: STRtree, geometry: BaseGeometry) -> NDArray[np.intp]:
     """tree.query(geometry) for one geometry, without the wrapper's cost for a scalar (a third
     of it): the indexes of the tree's geometries whose box meets the geometry's."""
@@ -408,6 +507,19 @@ class _SnapshotEdges:
             at = np.flatnonzero(owner == o)
             cells = self._order[o].edges.cells()
             out[at] = cells.met(feature[at] - self._offset[o], cx[at], cy[at], reach)
+        return out
+
+    def cell_states(
+        self, feature: NDArray[np.intp], px: NDArray[np.float64], py: NDArray[np.float64]
+    ) -> NDArray[np.int8]:
+        """_CellStates.of for big features (of any series)."""
+        out = np.full(len(feature), _CROSSED, dtype=np.int8)
+        owner = self._owner[feature]
+        for o in np.unique(owner).tolist():
+            at = np.flatnonzero(owner == o)
+            edges = self._order[o].edges
+            rows = edges.row(feature[at] - self._offset[o])
+            out[at] = edges.states().of(rows, px[at], py[at])
         return out
 
     def chunks_near(
@@ -1019,25 +1131,17 @@ def _contained(
     p: NDArray[np.intp],
     g: NDArray[np.intp],
 ) -> NDArray[np.bool_]:
-    """Whether point p[i] intersects feature g[i]. A big feature (edge index) with no edge
-    chunk in a grid cell holds all the cell's points or none: one point-in-polygon per cell
-    then, not per point (GEOS's test costs a big feature the more, the more edges cross its
+    """Whether point p[i] intersects feature g[i]. A big feature (edge index) answers from its
+    precomputed grid (_CellStates) where no edge chunk comes into the point's cell; GEOS
+    decides the others (GEOS's test costs a big feature the more, the more edges cross its
     scan line)."""
     out = np.zeros(len(p), dtype=bool)
     big = np.flatnonzero(snapshot.by_edges[g])
     each = np.flatnonzero(~snapshot.by_edges[g])
     if len(big):
-        cells = _Cells(xs[p[big]], ys[p[big]], g[big])
-        crossed = cells.crossed(snapshot)
-        alike = np.flatnonzero(~crossed)
-        once = big[cells.first[alike]]  # one point of each cell without edges
-        cell_inside = np.zeros(len(crossed), dtype=bool)
-        with _PREPARED_LOCK:
-            cell_inside[alike] = shapely.intersects_xy(
-                snapshot.geoms[g[once]], xs[p[once]], ys[p[once]]
-            )
-        out[big] = cell_inside[cells.inverse]
-        each = np.concatenate([each, big[crossed[cells.inverse]]])
+        state = snapshot.edges.cell_states(g[big], xs[p[big]], ys[p[big]])
+        out[big] = state == _INSIDE
+        each = np.concatenate([each, big[state == _CROSSED]])
     if len(each):
         with _PREPARED_LOCK:
             out[each] = shapely.intersects_xy(snapshot.geoms[g[each]], xs[p[each]], ys[p[each]])
