@@ -131,8 +131,7 @@ _PREPARED_LOCK = threading.Lock()
 
 # Features with more vertices than this (and the units whose boundary distance is reported) are
 # measured through the snapshot's edge index, built on first use; smaller ones are cut into
-# chunks per query, so the bulk of the geometry (the red line's patches) is held once — until
-# the first overlay_many of points, which keeps their chunks with the series (_SmallChunks).
+# chunks per query, so the bulk of the geometry (the red line's patches) is held once.
 _BIG_FEATURE_VERTICES = 2048
 
 # Points per step of the array path: bounds the memory of the pair arrays.
@@ -253,36 +252,6 @@ class _EdgeIndex:
         if len(found) == 0:
             return np.empty((0, 2))
         return chunks.vertices(found)
-
-
-class _SmallChunks:
-    """The edges, in chunks, of a series' features outside its edge index (the small ones),
-    for the bulk path: built on first use (overlay_many), then kept, read-only, for as long
-    as the series' version is active. Costs the coordinates once more (~23 bytes a vertex:
-    ~58 MB for a 2.5 M-vertex red line) instead of cutting them again on every call."""
-
-    def __init__(
-        self, geoms: NDArray[np.object_], segments: tuple[bytes, ...], small: NDArray[np.bool_]
-    ) -> None:
-        self._geoms = geoms
-        self._segments = segments
-        self._small = small
-        self._lock = threading.Lock()
-        self._built: tuple[Chunks, NDArray[np.intp]] | None = None
-
-    def get(self) -> tuple[Chunks, NDArray[np.intp]]:
-        """The chunks, and per feature of the series its row in them (-1: in the edge index)."""
-        built = self._built
-        if built is None:
-            with self._lock:
-                if self._built is None:
-                    members = np.flatnonzero(self._small)
-                    codes = [self._segments[f] for f in members.tolist()]
-                    row = np.full(len(self._geoms), -1, dtype=np.intp)
-                    row[members] = np.arange(len(members))
-                    self._built = (Chunks(self._geoms[members], codes), row)
-                built = self._built
-        return built
 
 
 # Grid cells (degrees): the points of a cell that no edge of a big feature comes into are alike
@@ -581,7 +550,6 @@ class _SeriesIndex:
     # version is active, whatever other series are swapped meanwhile
     edges: _EdgeIndex
     segments: tuple[bytes, ...]  # per feature not in `edges`: segment_codes (else b"")
-    small: _SmallChunks  # the features not in `edges`, for the bulk path (built on first use)
 
     @classmethod
     def build(cls, version: LayerVersionData) -> _SeriesIndex:
@@ -593,8 +561,7 @@ class _SeriesIndex:
             measured[:] = True
         edges = _EdgeIndex(geoms, np.flatnonzero(measured))
         edges.build()
-        segments = segment_codes(geoms, ~measured)
-        return cls(version, geoms, edges, segments, _SmallChunks(geoms, segments, ~measured))
+        return cls(version, geoms, edges, segment_codes(geoms, ~measured))
 
     @property
     def kind(self) -> str:
@@ -983,7 +950,7 @@ def _distances(
     py: NDArray[np.float64],
     feature: NDArray[np.intp],
     cap_m: NDArray[np.float64],
-    chunk_cache: _ChunkCache | _HeldChunks | None = None,
+    chunk_cache: _ChunkCache | None = None,
 ) -> NDArray[np.float64]:
     """Geodesic m from (px[i], py[i]) to feature[i] (a point outside it), inf beyond cap_m[i]."""
     out = np.full(len(feature), np.inf)
@@ -1032,23 +999,6 @@ class _ChunkCache:
             yield self._parts[k], at[sel], self._row[features[sel]]
 
 
-class _HeldChunks:
-    """The series' _SmallChunks seen with the snapshot's feature numbers (the bulk path's
-    chunks: the same rows as _ChunkCache cuts, kept across calls)."""
-
-    def __init__(self, snapshot: _Snapshot) -> None:
-        self._snapshot = snapshot
-
-    def grouped(self, at: NDArray[np.intp], features: NDArray[np.intp]):
-        """(chunks, positions, rows) for the features, one per series."""
-        owner = self._snapshot.owner[features]
-        local = self._snapshot.local[features]
-        for o in np.unique(owner).tolist():
-            sel = np.flatnonzero(owner == o)
-            chunks, row = self._snapshot.order[o].small.get()
-            yield chunks, at[sel], row[local[sel]]
-
-
 def _boundary_distances(
     snapshot: _Snapshot,
     px: NDArray[np.float64],
@@ -1073,7 +1023,7 @@ def _points(
     snapshot: _Snapshot, xs: NDArray[np.float64], ys: NDArray[np.float64], radii: _Radii
 ) -> list[OverlayResult]:
     out: list[OverlayResult] = []
-    cache = _HeldChunks(snapshot)
+    cache = _ChunkCache(snapshot)
     for lo in range(0, len(xs), _POINTS_PER_STEP):
         hi = lo + _POINTS_PER_STEP
         out.extend(_points_step(snapshot, xs[lo:hi], ys[lo:hi], radii, cache))
@@ -1085,7 +1035,7 @@ def _points_step(
     xs: NDArray[np.float64],
     ys: NDArray[np.float64],
     radii: _Radii,
-    cache: _HeldChunks,
+    cache: _ChunkCache,
 ) -> list[OverlayResult]:
     n = len(xs)
     points = shapely.points(xs, ys)
@@ -1175,7 +1125,7 @@ def _searched(
     hit_p: NDArray[np.intp],
     hit_g: NDArray[np.intp],
     radii: _Radii,
-    cache: _HeldChunks,
+    cache: _ChunkCache,
 ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
     """(point, feature, metres) of the sensitive features within the nearby radius that the
     point does not touch, and of the units of administrative kinds the point touches none of,
