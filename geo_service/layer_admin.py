@@ -438,6 +438,7 @@ def activate_version(
         except Exception:
             log.exception("engine swap failed after the database activated version %s", version_id)
             raise
+        services.layers_swapped()
         result = version_summary(version, current=True)
         result["retired"] = previous.id if previous else None
         if version.effective_from and version.effective_from > date.today():

@@ -5,6 +5,7 @@ Built by the app factory's lifespan (or by the CLI) and kept on `app.state.servi
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -37,6 +38,8 @@ class Services:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     _synced_at: float = field(default=0.0, repr=False)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # A server process sets this (app lifespan): see settle_heap.
+    keeps_heap_settled: bool = field(default=False, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, *, index_layers: bool = True) -> Services:
@@ -88,7 +91,10 @@ class Services:
                     self.overlay.activate(data)
             for name in set(current) - set(active):
                 self.overlay.deactivate(name)
-            return bool(changed) or bool(set(current) - set(active))
+            swapped = bool(changed) or bool(set(current) - set(active))
+            if swapped:
+                self.layers_swapped()
+            return swapped
         except SQLAlchemyError as exc:
             if not database_unavailable(exc):
                 raise
@@ -98,8 +104,28 @@ class Services:
         finally:
             self._sync_lock.release()
 
+    def layers_swapped(self) -> None:
+        """After the engine's snapshot changed: a server settles its heap again."""
+        if self.keeps_heap_settled:
+            settle_heap()
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+_SETTLE_LOCK = threading.Lock()
+
+
+def settle_heap() -> None:
+    """Take what is alive now — layers, their indexes, the address dictionary: hundreds of
+    thousands of long-lived objects — out of the garbage collector's sight (gc.freeze). Else
+    every full collection walks them all again, and a batch's short-lived objects trigger
+    many. Called when that set changes (startup, a layer swap); unfreezes first, so what a
+    swap let go (a replaced snapshot) is collected, not kept."""
+    with _SETTLE_LOCK:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
 
 def migrate_schema(settings: Settings, limits: DatabaseLimits | None = None) -> None:
