@@ -124,6 +124,36 @@ def test_bad_bodies(client: TestClient, auth: Auth, raw: str, field: str) -> Non
     _assert_problem(r, field)
 
 
+ENCODINGS: dict[str, Callable[[Any], bytes]] = {
+    "utf-8 with a byte-order mark": lambda doc: b"\xef\xbb\xbf" + json.dumps(doc).encode(),
+    "utf-16": lambda doc: json.dumps(doc).encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("encode", ENCODINGS.values(), ids=ENCODINGS.keys())
+def test_screen_reads_json_as_every_route_does(
+    client: TestClient, auth: Auth, encode: Callable[[Any], bytes]
+) -> None:
+    """POST /screen parses its body itself (a fast path); what json.loads reads as JSON, as
+    FastAPI does for every other route, it still reads, and the batch endpoint agrees."""
+    headers = {**auth("screener"), "content-type": "application/json"}
+    r = client.post("/api/v1/screen", content=encode(OK), headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["jurisdiction"]["rights_holder"]["code"] == "150100"
+    batch = client.post("/api/v1/screen/batch", content=encode({"items": [OK]}), headers=headers)
+    assert batch.status_code == 200, batch.text
+    assert batch.json()["results"][0]["jurisdiction"] == r.json()["jurisdiction"]
+
+
+def test_undecodable_bytes_are_a_named_422(client: TestClient, auth: Auth) -> None:
+    r = client.post(
+        "/api/v1/screen",
+        content=b'{"location": {"admin_name": "\xe9"}}',  # Latin-1, not UTF-8
+        headers={**auth("screener"), "content-type": "application/json"},
+    )
+    _assert_problem(r, "body")
+
+
 def test_enum_errors_list_the_allowed_values(client: TestClient, auth: Auth) -> None:
     r = client.post(
         "/api/v1/screen", json={**OK, "incident_grade": "huge"}, headers=auth("screener")
