@@ -314,9 +314,8 @@ def http_run(url: str, workers: int, points, seconds: float, count: int, rate: f
         pids = server_pids(server.pid)
         xy = shapely.get_coordinates(points).tolist()
         for label, r in (("max rate", 0.0), (f"{rate:.0f} req/s offered", rate)):
-            cpu0 = sum(proc_cpu_s(p) for p in pids)
-            stats = load(port, token, xy, seconds, count, r)
-            cpu = sum(proc_cpu_s(p) for p in pids) - cpu0
+            stats = load(port, token, xy, seconds, count, r, pids)
+            cpu = stats["server_cpu_s"]
             line(
                 f"HTTP POST /screen, {workers} worker(s), {label} ({stats['client']})",
                 f"{stats['rps']:7.0f} req/s  p50 {stats['p50']:.1f} ms  p99 {stats['p99']:.1f} ms"
@@ -360,10 +359,17 @@ end
 """
 
 
-def load(port: int, token: str, xy: list, seconds: float, count: int, rate: float) -> dict:
+def load(
+    port: int, token: str, xy: list, seconds: float, count: int, rate: float, pids: list[int]
+) -> dict:
     """Load /screen from another process: wrk (C, 16 connections) when it is installed, else
     this script's own asyncio client. A rate is offered by pausing each wrk connection between
-    its requests, the pause calibrated by a short first run (see below)."""
+    its requests, the pause calibrated by a short first run (see below). `server_cpu_s`: the
+    CPU the server processes `pids` spent during the measured run (not the calibration)."""
+
+    def cpu() -> float:
+        return sum(proc_cpu_s(p) for p in pids)
+
     body = {"received_on": "2026-09-05", "case_type": "pollution_discharge"}
     lines = [
         json.dumps({**body, "location": {"geometry": {"type": "Point", "coordinates": [x, y]}}})
@@ -371,12 +377,13 @@ def load(port: int, token: str, xy: list, seconds: float, count: int, rate: floa
     ]
     wrk = shutil.which("wrk")
     if wrk is None:
+        cpu0 = cpu()
         client = subprocess.run(
             [sys.executable, __file__, "--client", f"http://127.0.0.1:{port}", "--token", token,
              "--seconds", str(seconds), "--count", str(count), "--rate", str(rate)],
             input=json.dumps(xy), capture_output=True, text=True, check=True,
         )  # fmt: skip
-        return {**json.loads(client.stdout), "client": "httpx"}
+        return {**json.loads(client.stdout), "client": "httpx", "server_cpu_s": cpu() - cpu0}
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "bodies.jsonl").write_text("\n".join(lines) + "\n")
         Path(tmp, "post.lua").write_text(WRK_SCRIPT)
@@ -388,16 +395,19 @@ def load(port: int, token: str, xy: list, seconds: float, count: int, rate: floa
                 "GEO_SCREEN_BENCH_BODIES": str(Path(tmp, "bodies.jsonl")),
                 "GEO_SCREEN_BENCH_PAUSE_MS": str(pause_ms),
             }
+            cpu0 = cpu()
             out = subprocess.run(
                 [wrk, "-t1", "-c16", f"-d{duration:.0f}s", "--latency", "-s",
                  str(Path(tmp, "post.lua")), f"http://127.0.0.1:{port}/"],
                 env=env, capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
+            used = cpu() - cpu0
             row = next(r for r in out.splitlines() if r.startswith("GEO_SCREEN_BENCH "))
             n, failed, elapsed, p50, p99 = row.split()[1:]
             ok = int(n) - int(failed)
             return {"ok": ok, "failed": int(failed), "rps": ok / float(elapsed),
-                    "p50": float(p50), "p99": float(p99), "client": "wrk"}  # fmt: skip
+                    "p50": float(p50), "p99": float(p99), "client": "wrk",
+                    "server_cpu_s": used}  # fmt: skip
 
         if rate <= 0:
             return run(0.0, seconds)
