@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from geo_service.cache_headers import NoStore
 from geo_service.csrf import install_csrf
 from geo_service.errors import install_error_handlers
 from geo_service.limits import BodySizeLimit
-from geo_service.services import Services, settle_heap
+from geo_service.services import SERVER_GC_THRESHOLDS, Services, settle_heap
 from geo_service.settings import Settings
 from layers.textloc.address import address_index
 
@@ -31,10 +32,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or Services.open(settings)
+        thresholds = gc.get_threshold()
         if owned:
-            # A server of its own: long-lived objects out of the collector's sight, now and
-            # after every layer swap (services.settle_heap).
+            # A server of its own: collector thresholds for its allocations, and long-lived
+            # objects out of the collector's sight, now and after every layer swap (both in
+            # geo_service.services); put back when it stops.
             app.state.services.keeps_heap_settled = True
+            gc.set_threshold(*SERVER_GC_THRESHOLDS)
             settle_heap()
             # The address dictionary (~1.3 s, ~50 MB) is read in the background now rather
             # than by the first lead that arrives as text; that lead waits for the same build.
@@ -44,6 +48,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         finally:
             if owned:
                 app.state.services.close()
+                gc.set_threshold(*thresholds)
+                gc.unfreeze()
 
     app = FastAPI(
         title="geo-screen 生态环境损害赔偿案件线索空间筛查",

@@ -115,6 +115,13 @@ class Services:
 
 _SETTLE_LOCK = threading.Lock()
 
+# A server's collector thresholds: a screen allocates a few thousand containers, a 10,000-item
+# batch millions that live until its response is sent. At CPython's default (700, 10, 10) the
+# collector ran ~1,900 times during such a batch, 1.1 s of its 4 s (benchmarks/speed.py's
+# layers); at these, ~25 times and 0.3–0.45 s. Cyclic garbage waits a little longer; plain
+# garbage is freed by reference counting as before.
+SERVER_GC_THRESHOLDS = (50_000, 10, 10)
+
 
 def settle_heap() -> None:
     """Take what is alive now — layers, their indexes, the address dictionary: hundreds of

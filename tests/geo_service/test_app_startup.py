@@ -15,7 +15,7 @@ from support import make_settings
 
 from geo_service import layer_admin
 from geo_service.app import create_app
-from geo_service.services import Services, settle_heap
+from geo_service.services import SERVER_GC_THRESHOLDS, Services, settle_heap
 from layers.textloc import address
 
 
@@ -44,14 +44,17 @@ def test_a_served_app_keeps_its_long_lived_objects_out_of_the_collectors_sight(
 ) -> None:
     """A server freezes what lives as long as it (layers, indexes, the address dictionary), so a
     batch's short-lived objects do not make every full collection walk them again; a layer
-    swap settles the heap again, so what the swap let go is still collected, never kept."""
+    swap settles the heap again, so what the swap let go is still collected, never kept. Its
+    collector thresholds (for a batch's millions of allocations) are put back when it stops."""
     monkeypatch.setattr(address, "_INDEX", None)
     settings = make_settings(f"sqlite:///{tmp_path / 'heap.db'}")
     gc.unfreeze()
+    before = gc.get_threshold()
     try:
         with TestClient(create_app(settings)) as client:
             services = client.app.state.services  # type: ignore[attr-defined]
             assert services.keeps_heap_settled
+            assert gc.get_threshold() == SERVER_GC_THRESHOLDS
             for thread in threading.enumerate():  # the address dictionary settles it too
                 if thread.name == "address-index":
                     thread.join(timeout=120)
@@ -79,6 +82,8 @@ def test_a_served_app_keeps_its_long_lived_objects_out_of_the_collectors_sight(
             layer_admin.activate_version(services, summary["id"], "test")
             assert dead() is None, "the layer swap collected what the last freeze held"
             assert not any(o is services.overlay._snapshot for o in gc.get_objects())
+        assert gc.get_threshold() == before  # put back when the server stops
+        assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()  # the rest of the test session collects as usual
 
@@ -92,5 +97,6 @@ def test_an_app_given_its_services_leaves_the_collector_alone(tmp_path: Path) ->
             assert client.get("/api/v1/health").status_code == 200
             assert not services.keeps_heap_settled
             assert gc.get_freeze_count() == 0
+            assert gc.get_threshold() != SERVER_GC_THRESHOLDS
     finally:
         services.close()
