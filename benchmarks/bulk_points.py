@@ -25,24 +25,11 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from speed import region_points  # benchmarks/ is this script's folder
+
 from geo_service.services import Services
 from geo_service.settings import Settings
 from layers.overlay import _contained
-
-
-def region_points(engine, rng: np.random.Generator, n: int) -> list[shapely.Point]:
-    region = next(
-        f.geometry
-        for ix in engine._snapshot.by_kind["province"]
-        for f in ix.version.features
-        if f.code == "150000"
-    )
-    x0, y0, x1, y1 = region.bounds
-    out = []
-    while sum(len(o) for o in out) < n:
-        p = shapely.points(rng.uniform(x0, x1, n), rng.uniform(y0, y1, n))
-        out.append(p[shapely.contains_xy(region, *shapely.get_coordinates(p).T)])
-    return list(np.concatenate(out)[:n])
 
 
 def best_of(repeat: int, fn) -> float:
@@ -65,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     services = Services.open(Settings(_env_file=None, database_url=args.db))  # type: ignore[call-arg]
     engine = services.overlay
-    points = region_points(engine, np.random.default_rng(args.seed), args.n)
+    points = list(region_points(services, np.random.default_rng(args.seed), args.n))
     n = len(points)
 
     def full():
