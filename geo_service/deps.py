@@ -13,9 +13,10 @@ from geo_service.services import Services
 
 async def get_services(request: Request) -> Services:
     """Async, so it runs inline on the event loop (no threadpool hop per request). Layer sync
-    is at most one small query every `layer_sync_interval_s`, run inline when it is due."""
+    (one small query every `layer_sync_interval_s`, and a load when another process activated
+    a version) runs in a thread of its own when it is due, never on the loop."""
     services: Services = request.app.state.services
-    services.sync_layers()
+    services.sync_layers_in_background()
     return services
 
 

@@ -434,7 +434,8 @@ def activate_version(
                 "from": previous.id if previous else None})
         s.commit()
         try:
-            services.overlay.activate(data)
+            with services.swapping_layers():
+                services.overlay.activate(data)
         except Exception:
             log.exception("engine swap failed after the database activated version %s", version_id)
             raise

@@ -40,6 +40,8 @@ class Services:
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # A server process sets this (app lifespan): see settle_heap.
     keeps_heap_settled: bool = field(default=False, repr=False)
+    _sync_started: bool = field(default=False, repr=False)
+    _sync_thread: threading.Thread | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, *, index_layers: bool = True) -> Services:
@@ -66,6 +68,30 @@ class Services:
             calendar=WorkCalendar.load(settings.calendar_dir),
             _synced_at=time.monotonic(),  # the engine was just loaded from the database
         )
+
+    def sync_layers_in_background(self) -> None:
+        """sync_layers when it is due, in a thread of its own. Called by every request (on the
+        event loop): the request never waits for the check, and the loop never stops for a
+        layer version's load and index build (seconds for a 2.5 M-vertex red line), which
+        would stall every request of the worker. Requests meanwhile screen on the snapshot
+        they have; the new one is swapped in whole."""
+        interval = self.settings.layer_sync_interval_s
+        if interval <= 0 or self._sync_started or time.monotonic() - self._synced_at < interval:
+            return
+        self._sync_started = True  # the loop runs one request at a time: no second thread
+        self._sync_thread = threading.Thread(
+            target=self._sync_logged, name="layer-sync", daemon=True
+        )
+        self._sync_thread.start()
+
+    def _sync_logged(self) -> None:
+        try:
+            self.sync_layers()
+        except Exception:  # a thread's error reaches no request: the log must say it
+            log.exception("layer sync failed; retried after the next interval")
+            self._synced_at = time.monotonic()
+        finally:
+            self._sync_started = False
 
     def sync_layers(self, *, force: bool = False) -> bool:
         """Follow activations made by other processes (another server worker, the CLI).
@@ -104,12 +130,20 @@ class Services:
         finally:
             self._sync_lock.release()
 
+    def swapping_layers(self) -> threading.Lock:
+        """Held while a version is swapped in from outside sync_layers (a local activation),
+        so a sync loading another version meanwhile cannot swap a stale one over it."""
+        return self._sync_lock
+
     def layers_swapped(self) -> None:
         """After the engine's snapshot changed: a server settles its heap again."""
         if self.keeps_heap_settled:
             settle_heap()
 
     def close(self) -> None:
+        thread = self._sync_thread
+        if thread is not None:  # a sync under way finishes on the database it started on
+            thread.join(timeout=60)
         self.engine.dispose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,5 +101,57 @@ def test_requests_see_a_cli_activation_without_restart(tmp_path: Path) -> None:
         assert [h["name"] for h in after["sensitive_areas"]["red_line"]] == ["测试红线"]
         assert after["layer_versions"]["red_line"] == version_id
     finally:
+        server.close()
+        cli.close()
+
+
+def test_a_request_never_waits_for_the_layer_sync(tmp_path: Path) -> None:
+    """The sync (and the load of a version activated elsewhere: seconds for a large red line)
+    runs in a thread of its own; requests go on with the snapshot they have meanwhile. Shown
+    without a clock: the sync is held mid-way while a request is answered."""
+    url = f"sqlite:///{tmp_path / 'slow.db'}"
+    server = Services.open(make_settings(url, layer_sync_interval_s=0.01))
+    cli = Services.open(make_settings(url))
+    entered, release, finished = threading.Event(), threading.Event(), threading.Event()
+    real_sync = server.sync_layers
+
+    def held_sync(*, force: bool = False) -> bool:
+        entered.set()
+        release.wait(timeout=10)  # a sync run inline would hold the request this long
+        try:
+            return real_sync(force=force)
+        finally:
+            finished.set()
+
+    server.sync_layers = held_sync  # type: ignore[method-assign]
+    try:
+        with server.sessions() as session:
+            token = create_token(session, "screener", "测试")
+        body = {"location": {"geometry": {"type": "Point", "coordinates": [117.43, 49.59]}}}
+        headers = {"Authorization": f"Bearer {token}"}
+        version_id = _store_red_line(cli)
+        with cli.sessions() as session:
+            from geo_service.db.models import LayerVersion
+
+            mark_active(session, session.get(LayerVersion, version_id), "cli")
+            session.commit()
+        time.sleep(0.05)  # past the sync interval
+        with TestClient(create_app(services=server)) as client:
+            first = client.post("/api/v1/screen", json=body, headers=headers)
+            assert entered.wait(timeout=30), "the request started a sync"
+            during = client.post("/api/v1/screen", json=body, headers=headers)
+            assert not finished.is_set(), "both requests were answered while the sync was held"
+            assert first.status_code == during.status_code == 200
+            assert during.json()["sensitive_areas"]["red_line"] == []  # the old snapshot
+            release.set()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                after = client.post("/api/v1/screen", json=body, headers=headers).json()
+                if after["sensitive_areas"]["red_line"]:
+                    break
+                time.sleep(0.05)
+        assert [h["name"] for h in after["sensitive_areas"]["red_line"]] == ["测试红线"]
+    finally:
+        release.set()
         server.close()
         cli.close()
