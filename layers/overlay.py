@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -442,6 +442,16 @@ class _SnapshotEdges:
         self._owner_list = owner.tolist()
         self._offset_list = offset.tolist()
 
+    def _per_series(
+        self, feature: NDArray[np.intp]
+    ) -> Iterator[tuple[_EdgeIndex, NDArray[np.intp], NDArray[np.intp]]]:
+        """Per series of `feature`: its edge index, the positions in `feature` and the series'
+        own numbers of those features."""
+        owner = self._owner[feature]
+        for o in np.unique(owner).tolist():
+            at = np.flatnonzero(owner == o)
+            yield self._order[o].edges, at, feature[at] - self._offset[o]
+
     def distances_m(
         self,
         px: NDArray[np.float64],
@@ -450,15 +460,9 @@ class _SnapshotEdges:
         cap_m: NDArray[np.float64] | None,
     ) -> NDArray[np.float64]:
         out = np.full(len(feature), np.inf)
-        owner = self._owner[feature]
-        for o in np.unique(owner).tolist():
-            sel = np.flatnonzero(owner == o)
-            out[sel] = self._order[o].edges.distances_m(
-                px[sel],
-                py[sel],
-                feature[sel] - self._offset[o],
-                None if cap_m is None else cap_m[sel],
-            )
+        for edges, at, local in self._per_series(feature):
+            cap = None if cap_m is None else cap_m[at]
+            out[at] = edges.distances_m(px[at], py[at], local, cap)
         return out
 
     def cells_met(
@@ -471,11 +475,8 @@ class _SnapshotEdges:
         """Whether an edge chunk box of feature[i] meets cell (cx[i], cy[i]) or one within
         `reach` cells of it."""
         out = np.zeros(len(feature), dtype=bool)
-        owner = self._owner[feature]
-        for o in np.unique(owner).tolist():
-            at = np.flatnonzero(owner == o)
-            cells = self._order[o].edges.cells()
-            out[at] = cells.met(feature[at] - self._offset[o], cx[at], cy[at], reach)
+        for edges, at, local in self._per_series(feature):
+            out[at] = edges.cells().met(local, cx[at], cy[at], reach)
         return out
 
     def cell_states(
@@ -483,12 +484,8 @@ class _SnapshotEdges:
     ) -> NDArray[np.int8]:
         """_CellStates.of for big features (of any series)."""
         out = np.full(len(feature), _CROSSED, dtype=np.int8)
-        owner = self._owner[feature]
-        for o in np.unique(owner).tolist():
-            at = np.flatnonzero(owner == o)
-            edges = self._order[o].edges
-            rows = edges.row(feature[at] - self._offset[o])
-            out[at] = edges.states().of(rows, px[at], py[at])
+        for edges, at, local in self._per_series(feature):
+            out[at] = edges.states().of(edges.row(local), px[at], py[at])
         return out
 
     def chunks_near(
