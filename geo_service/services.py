@@ -40,7 +40,6 @@ class Services:
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # A server process sets this (app lifespan): see settle_heap.
     keeps_heap_settled: bool = field(default=False, repr=False)
-    _sync_started: bool = field(default=False, repr=False)
     _sync_thread: threading.Thread | None = field(default=None, repr=False)
 
     @classmethod
@@ -76,9 +75,11 @@ class Services:
         would stall every request of the worker. Requests meanwhile screen on the snapshot
         they have; the new one is swapped in whole."""
         interval = self.settings.layer_sync_interval_s
-        if interval <= 0 or self._sync_started or time.monotonic() - self._synced_at < interval:
+        if interval <= 0 or time.monotonic() - self._synced_at < interval:
             return
-        self._sync_started = True  # the loop runs one request at a time: no second thread
+        running = self._sync_thread
+        if running is not None and running.is_alive():  # alive from start() on: no second one
+            return
         self._sync_thread = threading.Thread(
             target=self._sync_logged, name="layer-sync", daemon=True
         )
@@ -90,8 +91,6 @@ class Services:
         except Exception:  # a thread's error reaches no request: the log must say it
             log.exception("layer sync failed; retried after the next interval")
             self._synced_at = time.monotonic()
-        finally:
-            self._sync_started = False
 
     def sync_layers(self, *, force: bool = False) -> bool:
         """Follow activations made by other processes (another server worker, the CLI).
