@@ -8,13 +8,15 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from geo_service.services import Services
 from geo_service.settings import Settings
 
 PG_ADMIN_URL = os.environ.get(
@@ -56,6 +58,19 @@ def throwaway_database(
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def private_services(stack: ExitStack, backend: str, directory: Path) -> Services:
+    """A service on a database of its own — a SQLite file in `directory`, or a throwaway
+    PostGIS database — closed with `stack`: for a module whose layers and leads the rest of
+    the run must not see."""
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / 'geo-screen.db'}"
+    else:
+        url = stack.enter_context(throwaway_database(PG_ADMIN_URL))
+    services = Services.open(make_settings(url))
+    stack.callback(services.close)
+    return services
 
 
 # --- A real server and a real browser, both local --------------------------------------------

@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from real_cases import visible_text
 from shapely.geometry import shape
-from support import PG_ADMIN_URL, make_settings, throwaway_database
+from support import private_services
 
 from geo_service import layer_admin
 from geo_service.app import create_app
@@ -68,12 +68,7 @@ def site(
 ) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("located")
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp / 'located.db'}"
-        else:
-            url = stack.enter_context(throwaway_database(PG_ADMIN_URL))
-        services = Services.open(make_settings(url))
-        stack.callback(services.close)
+        services = private_services(stack, request.param, tmp)
         with services.sessions() as session:
             screener = create_token(session, "screener", "筛查员", actor="system:test")
             viewer = create_token(session, "viewer", "查看员", actor="system:test")
