@@ -104,10 +104,12 @@ def test_reply_and_talks_with_the_national_day_roll_then_failed_talks_and_the_du
     assert deadline(lead, "reply")["done_on"] == "2026-07-20"
     with services.sessions() as session:
         actions = session.scalars(
-            select(AuditEntry.detail).where(
+            select(AuditEntry.detail)
+            .where(
                 AuditEntry.action == "case_event_recorded",
                 AuditEntry.entity_id == str(lead_id),
             )
+            .order_by(AuditEntry.id)  # PostgreSQL returns rows in no set order without it
         ).all()
     assert [a["type"] for a in actions] == [
         "investigation_started", "notice_served", "lawsuit_filed", "procuratorate_notified"
